@@ -1,0 +1,365 @@
+// Residual maximum-entropy MCTS (RQL paper eq. 13-14 on top of MENTS, Xiao et al. 2019).
+//
+// The tree lives in flat, preallocated arrays: node i owns edges [i*|A|, (i+1)*|A|). Each node
+// caches the softmax weights exp((Q_R + ω' log π)/α̂ - max) of its edges and their sum, refreshed
+// whenever one of its Q_R values changes, so selection needs no exp and a backup costs |A| exps
+// per level. Model concept (see tabular_model.h for the native one, bindings.cpp for Python):
+//
+//   using State = ...;                      held by value in the arena
+//   static constexpr bool kOpenLoop;        true: states are not stored, paths are replayed
+//   int num_actions() const;
+//   Transition<State> step(const State&, int action);
+//   void log_prior(const State&, double* out);            normalized log π(.|s), |A| values
+//   bool has_rollout() const;               false: the core rolls out the prior itself
+//   double rollout(const State&, int depth, double gamma, uint64_t seed);
+//   void restore_root();                    open loop: put the simulator back at the root
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "config.h"
+#include "rng.h"
+
+namespace rqlbench::mcts {
+
+template <class State>
+struct Transition {
+  State next;
+  double reward;
+  bool terminated;
+};
+
+struct SearchResult {
+  std::vector<double> q;            // Q_R(root, a)
+  std::vector<int32_t> visits;      // N(root, a)
+  std::vector<double> log_prior;    // log π(a | root)
+  std::vector<double> tree_policy;  // (1 - λ) softmax((Q_R + ω' log π)/α̂) + λ/|A|
+  std::vector<double> policy;       // customized policy softmax((Q_R + ω' log π)/α̂), eq. 6
+  double value = 0.0;               // V_R(root) = α̂ logsumexp((Q_R + ω' log π)/α̂)
+  int action = 0;
+  int64_t num_nodes = 0;
+  int num_simulations = 0;
+};
+
+template <class Model>
+class Searcher {
+ public:
+  using State = typename Model::State;
+
+  Searcher(Model& model, const Config& config)
+      : model_(model),
+        config_(config),
+        num_actions_(model.num_actions()),
+        inv_alpha_(1.0 / config.alpha),
+        capacity_(config.node_capacity()) {
+    config_.validate();
+    if (num_actions_ < 1) throw std::invalid_argument("the model must have at least 1 action");
+    check_memory();
+    nodes_.resize(static_cast<size_t>(capacity_));
+    states_.resize(static_cast<size_t>(capacity_));
+    edges_.resize(static_cast<size_t>(capacity_) * num_actions_);
+    log_visits_.resize(static_cast<size_t>(config.num_simulations) + 1);
+    for (size_t n = 0; n < log_visits_.size(); ++n) log_visits_[n] = std::log(n + 1.0);
+    scratch_.resize(num_actions_);
+    leaf_prior_.resize(num_actions_);
+  }
+
+  // One search from `root`; `stream` picks an independent random stream (one per root).
+  SearchResult run(const State& root, uint64_t stream = 0) {
+    rng_ = Random(config_.seed, stream);
+    num_nodes_ = 0;
+    struct ReleaseStates {  // drop the tree's (possibly Python) states even on error
+      Searcher* self;
+      ~ReleaseStates() {
+        for (int64_t i = 0; i < self->num_nodes_; ++i) self->states_[i] = State();
+      }
+    } release{this};
+    new_node(State(root), 0, false);
+    for (int sim = 0; sim < config_.num_simulations; ++sim) simulate();
+    return summarize();
+  }
+
+ private:
+  static constexpr int32_t kNoChild = -1;
+  struct Edge {
+    double q = 0.0, reward = 0.0, log_prior = 0.0, prior_term = 0.0, weight = 0.0;
+    int32_t visits = 0, child = kNoChild;
+  };
+  struct Node {
+    double value = 0.0, max_logit = 0.0, sum_weights = 0.0;  // value: leaf estimate R
+    int32_t visits = 0, depth = 0;
+    bool terminal = false, has_prior = false;
+  };
+  struct PathStep {
+    int32_t node, action;
+  };
+
+  Edge* edges_of(int32_t node) { return &edges_[static_cast<size_t>(node) * num_actions_]; }
+
+  void check_memory() const {
+    const double bytes =
+        static_cast<double>(capacity_) *
+        (sizeof(Node) + sizeof(State) + static_cast<double>(num_actions_) * sizeof(Edge));
+    if (bytes > 16.0 * (1 << 30)) {
+      std::ostringstream msg;
+      msg << "a tree of " << capacity_ << " nodes with " << num_actions_ << " actions needs "
+          << bytes / (1 << 30) << " GiB: set max_nodes to cap the tree (it then stops growing "
+          << "and values new leaves without storing them) or lower num_simulations";
+      throw std::length_error(msg.str());
+    }
+  }
+
+  int32_t new_node(State&& state, int32_t depth, bool terminal) {
+    const auto id = static_cast<int32_t>(num_nodes_++);
+    nodes_[id] = Node{};
+    nodes_[id].depth = depth;
+    nodes_[id].terminal = terminal;
+    states_[id] = std::move(state);
+    Edge* e = edges_of(id);
+    for (int a = 0; a < num_actions_; ++a) e[a] = Edge{};
+    return id;
+  }
+
+  // The prior is asked once per node, when the node is first needed.
+  void ensure_prior(int32_t node) {
+    if (nodes_[node].has_prior) return;
+    model_.log_prior(states_[node], scratch_.data());
+    Edge* e = edges_of(node);
+    for (int a = 0; a < num_actions_; ++a) {
+      e[a].log_prior = scratch_[a];
+      e[a].prior_term = config_.omega > 0.0 ? config_.omega * scratch_[a] : 0.0;
+    }
+    nodes_[node].has_prior = true;
+    refresh(node);
+  }
+
+  // Recomputes the node's cached softmax weights; returns V_R(node).
+  double refresh(int32_t node) {
+    Edge* e = edges_of(node);
+    double max_logit = -std::numeric_limits<double>::infinity();
+    for (int a = 0; a < num_actions_; ++a) {
+      e[a].weight = (e[a].q + e[a].prior_term) * inv_alpha_;
+      max_logit = std::max(max_logit, e[a].weight);
+    }
+    double sum = 0.0;
+    for (int a = 0; a < num_actions_; ++a) {
+      e[a].weight = std::exp(e[a].weight - max_logit);
+      sum += e[a].weight;
+    }
+    nodes_[node].max_logit = max_logit;
+    nodes_[node].sum_weights = sum;
+    return config_.alpha * (max_logit + std::log(sum));
+  }
+
+  // MENTS E2W mixing weight λ_s = min(1, ε|A| / log(N(s) + 1)).
+  double exploration(int32_t visits) const {
+    if (config_.epsilon == 0.0) return 0.0;
+    if (visits == 0) return 1.0;
+    return std::min(1.0, config_.epsilon * num_actions_ / log_visits_[visits]);
+  }
+
+  // Samples the tree policy (1 - λ) softmax + λ/|A| with one uniform draw.
+  int select(int32_t node) {
+    ensure_prior(node);
+    const Node& n = nodes_[node];
+    const double lambda = exploration(n.visits);
+    const double u = rng_.uniform();
+    if (u < lambda) return std::min(num_actions_ - 1, static_cast<int>(u / lambda * num_actions_));
+    const Edge* e = edges_of(node);
+    return pick((u - lambda) / (1.0 - lambda) * n.sum_weights, [e](int a) { return e[a].weight; });
+  }
+
+  // First action whose cumulative weight exceeds target (the last positive one on round-off).
+  template <class Weight>
+  int pick(double target, Weight weight) const {
+    double cumulative = 0.0;
+    int last = 0;
+    for (int a = 0; a < num_actions_; ++a) {
+      const double w = weight(a);
+      if (w <= 0.0) continue;
+      cumulative += w;
+      last = a;
+      if (target < cumulative) return a;
+    }
+    return last;
+  }
+
+  // Samples an action from normalized log-probabilities with one uniform draw.
+  int sample_log_probs(const double* log_probs) {
+    double max_lp = -std::numeric_limits<double>::infinity();
+    for (int a = 0; a < num_actions_; ++a) max_lp = std::max(max_lp, log_probs[a]);
+    double sum = 0.0;
+    for (int a = 0; a < num_actions_; ++a) sum += std::exp(log_probs[a] - max_lp);
+    return pick(rng_.uniform() * sum,
+                [log_probs, max_lp](int a) { return std::exp(log_probs[a] - max_lp); });
+  }
+
+  void simulate() {
+    if constexpr (Model::kOpenLoop) model_.restore_root();
+    path_.clear();
+    int32_t node = 0;
+    double leaf_value = 0.0;
+    while (true) {
+      Node& n = nodes_[node];
+      if (n.terminal) break;
+      if (n.depth == config_.max_depth) {
+        leaf_value = n.value;
+        break;
+      }
+      const int action = select(node);
+      path_.push_back({node, action});
+      Edge& e = edges_of(node)[action];
+      ++e.visits;
+      ++n.visits;
+      if (e.child != kNoChild) {
+        if constexpr (Model::kOpenLoop) replay_edge(e, action);
+        node = e.child;
+        continue;
+      }
+      leaf_value = expand(node, action);
+      break;
+    }
+    backup(leaf_value);
+  }
+
+  // Open loop: every traversal steps the simulator; rewards are averaged over visits.
+  void replay_edge(Edge& e, int action) {
+    auto t = model_.step(states_[0], action);
+    e.reward += (t.reward - e.reward) / e.visits;
+    if (t.terminated) nodes_[e.child].terminal = true;
+  }
+
+  // Steps into a new edge, stores the child if the arena has room, returns the leaf value R.
+  double expand(int32_t node, int action) {
+    auto t = model_.step(states_[node], action);
+    const int32_t depth = nodes_[node].depth + 1;
+    edges_of(node)[action].reward = t.reward;
+    if (num_nodes_ >= capacity_) {  // full: value the leaf without keeping it
+      if (t.terminated || config_.rollout_depth == 0) return 0.0;
+      model_.log_prior(t.next, leaf_prior_.data());
+      return leaf_value(t.next);
+    }
+    const int32_t child = new_node(std::move(t.next), depth, t.terminated);
+    edges_of(node)[action].child = child;
+    if (t.terminated || config_.rollout_depth == 0) return 0.0;
+    nodes_[child].value = leaf_value_of_node(child);
+    return nodes_[child].value;
+  }
+
+  double leaf_value_of_node(int32_t child) {
+    // The stored node's prior is needed by the rollouts and later by its tree policy.
+    ensure_prior(child);
+    const Edge* e = edges_of(child);
+    for (int a = 0; a < num_actions_; ++a) leaf_prior_[a] = e[a].log_prior;
+    return leaf_value(states_[child]);
+  }
+
+  // Mean discounted add-on return of `num_rollouts` prior rollouts; leaf_prior_ holds log π(.|s).
+  double leaf_value(const State& leaf) {
+    double total = 0.0;
+    for (int k = 0; k < config_.num_rollouts; ++k) {
+      if constexpr (Model::kOpenLoop) {
+        if (k > 0) replay_path();
+      }
+      total += model_.has_rollout()
+                   ? model_.rollout(leaf, config_.rollout_depth, config_.gamma, rng_.next())
+                   : rollout(leaf);
+    }
+    return total / config_.num_rollouts;
+  }
+
+  double rollout(const State& leaf) {
+    State state = leaf;
+    const double* log_probs = leaf_prior_.data();
+    double ret = 0.0, discount = 1.0;
+    for (int t = 0; t < config_.rollout_depth; ++t) {
+      if (t > 0) {
+        model_.log_prior(state, scratch_.data());
+        log_probs = scratch_.data();
+      }
+      auto step = model_.step(state, sample_log_probs(log_probs));
+      ret += discount * step.reward;
+      discount *= config_.gamma;
+      if (step.terminated) break;
+      state = std::move(step.next);
+    }
+    return ret;
+  }
+
+  void replay_path() {
+    model_.restore_root();
+    for (const auto& s : path_) model_.step(states_[0], s.action);
+  }
+
+  // Q_R(s_{T-1}, a) = r_R + γR at the leaf; Q_R(s_t, a_t) = r_R + γ V_R(s_{t+1}) above it.
+  void backup(double leaf_value) {
+    double value = leaf_value;
+    for (auto it = path_.rbegin(); it != path_.rend(); ++it) {
+      Edge& e = edges_of(it->node)[it->action];
+      e.q = e.reward + config_.gamma * value;
+      value = refresh(it->node);
+    }
+  }
+
+  SearchResult summarize() {
+    SearchResult r;
+    const Node& root = nodes_[0];
+    const Edge* e = edges_of(0);
+    const double lambda = exploration(root.visits);
+    for (int a = 0; a < num_actions_; ++a) {
+      const double soft = e[a].weight / root.sum_weights;
+      r.q.push_back(e[a].q);
+      r.visits.push_back(e[a].visits);
+      r.log_prior.push_back(e[a].log_prior);
+      r.policy.push_back(soft);
+      r.tree_policy.push_back((1.0 - lambda) * soft + lambda / num_actions_);
+    }
+    r.value = config_.alpha * (root.max_logit + std::log(root.sum_weights));
+    r.action = final_action(r);
+    r.num_nodes = num_nodes_;
+    r.num_simulations = config_.num_simulations;
+    return r;
+  }
+
+  int final_action(const SearchResult& r) {
+    const Edge* e = edges_of(0);
+    switch (config_.action_selection) {
+      case ActionSelection::kMostVisited:
+        return static_cast<int>(std::max_element(r.visits.begin(), r.visits.end()) -
+                                r.visits.begin());
+      case ActionSelection::kSample:
+        return pick(rng_.uniform(), [&r](int a) { return r.tree_policy[a]; });
+      case ActionSelection::kArgmax:
+      default: {
+        int best = 0;
+        for (int a = 1; a < num_actions_; ++a) {
+          if (e[a].q + e[a].prior_term > e[best].q + e[best].prior_term) best = a;
+        }
+        return best;
+      }
+    }
+  }
+
+  Model& model_;
+  Config config_;
+  int num_actions_;
+  double inv_alpha_;
+  int64_t capacity_;
+  int64_t num_nodes_ = 0;
+  Random rng_;
+  std::vector<Node> nodes_;
+  std::vector<State> states_;
+  std::vector<Edge> edges_;
+  std::vector<double> log_visits_;  // log(n + 1), so selection needs no log
+  std::vector<double> scratch_, leaf_prior_;
+  std::vector<PathStep> path_;
+};
+
+}  // namespace rqlbench::mcts

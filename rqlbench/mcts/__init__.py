@@ -1,0 +1,64 @@
+"""Residual maximum-entropy MCTS (paper eq. 13-14): a small API over the C++ core.
+
+A model is either the native :class:`TabularModel` (searched without the GIL) or a Python object:
+
+closed loop (:func:`search`), states are opaque objects the tree keeps::
+
+    num_actions: int
+    step(state, action) -> (next_state, addon_reward, terminated)
+    prior_log_probs(state) -> array of num_actions normalized log-probabilities
+    rollout(state, depth, gamma, seed) -> float     # optional: the leaf's return-to-go estimate
+
+open loop (:func:`search_open_loop`), for simulators without cheap state copies::
+
+    num_actions: int
+    restore_root() -> None                  # put the simulator back at the root state
+    step(action) -> (addon_reward, terminated)
+    prior_log_probs() -> array              # at the simulator's current state
+    rollout(depth, gamma, seed) -> float    # optional
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rqlbench import _mcts
+from rqlbench._mcts import SearchResult, TabularModel
+from rqlbench.mcts.config import MCTSConfig
+from rqlbench.mcts.tabular import PythonTabularModel, TabularMDP
+
+__all__ = [
+    "MCTSConfig",
+    "PythonTabularModel",
+    "SearchResult",
+    "TabularMDP",
+    "TabularModel",
+    "search",
+    "search_batch",
+    "search_open_loop",
+]
+
+
+def search(model: Any, root: Any, config: MCTSConfig) -> SearchResult:
+    """Runs one residual ME-MCTS search from `root` and returns the root's statistics."""
+    return _mcts.search(model, root, config.native())
+
+
+def search_batch(
+    model: Any, roots: Sequence[Any], config: MCTSConfig, num_threads: int = 0
+) -> list[SearchResult]:
+    """Searches many independent roots; native models use `num_threads` (0: all cores).
+
+    Root i uses random stream i, so results do not depend on the number of threads, and
+    ``search_batch(m, [r], c)[0]`` equals ``search(m, r, c)``. Python models run one root after
+    another (their callbacks need the GIL).
+    """
+    if num_threads < 0:
+        raise ValueError(f"num_threads must be >= 0 (0: all cores), got {num_threads}")
+    return _mcts.search_batch(model, list(roots), config.native(), num_threads)
+
+
+def search_open_loop(model: Any, config: MCTSConfig) -> SearchResult:
+    """Searches from the model's root snapshot, replaying each simulated path from the root."""
+    return _mcts.search_open_loop(model, config.native())
