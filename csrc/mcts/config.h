@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <sstream>
 #include <stdexcept>
-#include <string>
 
 namespace rqlbench::mcts {
 
@@ -31,33 +30,32 @@ struct Config {
   }
 
   void validate() const {
-    require_positive_finite("alpha", alpha, "the customized policy's temperature, e.g. alpha=1.0");
-    require(std::isfinite(omega) && omega >= 0.0, "omega", omega,
-            "a finite number >= 0 (omega' = omega * prior temperature; 0 ignores the prior)");
-    require(std::isfinite(epsilon) && epsilon >= 0.0, "epsilon", epsilon,
-            "a finite number >= 0 (the E2W exploration constant, e.g. 0.1)");
+    require(std::isfinite(alpha) && alpha > 0.0, "alpha", alpha, "a finite number > 0",
+            "the customized policy's temperature, e.g. 1.0");
+    require(std::isfinite(omega) && omega >= 0.0, "omega", omega, "a finite number >= 0",
+            "omega' = omega * prior temperature weighs the prior; 0 ignores it");
+    require(std::isfinite(epsilon) && epsilon >= 0.0, "epsilon", epsilon, "a finite number >= 0",
+            "the E2W exploration constant, e.g. 0.1");
     require(std::isfinite(gamma) && gamma >= 0.0 && gamma <= 1.0, "gamma", gamma,
             "a discount in [0, 1]");
     require(num_simulations > 0, "num_simulations", num_simulations, "an integer >= 1");
     require(max_depth > 0, "max_depth", max_depth, "an integer >= 1");
-    require(rollout_depth >= 0, "rollout_depth", rollout_depth,
-            "an integer >= 0 (0 values new leaves at 0)");
+    require(rollout_depth >= 0, "rollout_depth", rollout_depth, "an integer >= 0",
+            "0 values new leaves at 0");
     require(num_rollouts > 0, "num_rollouts", num_rollouts, "an integer >= 1");
-    require(max_nodes >= 0, "max_nodes", max_nodes,
-            "an integer >= 1, or 0 for num_simulations + 1");
+    require(max_nodes >= 0, "max_nodes", max_nodes, "an integer >= 0",
+            "0 keeps every node, n caps the tree at n nodes");
   }
 
  private:
   template <class T>
-  static void require(bool ok, const char* name, T value, const char* expected) {
+  static void require(bool ok, const char* name, T value, const char* expected,
+                      const char* hint = nullptr) {
     if (ok) return;
     std::ostringstream msg;
     msg << name << " must be " << expected << ", got " << value;
+    if (hint != nullptr) msg << " (" << hint << ")";
     throw std::invalid_argument(msg.str());
-  }
-  static void require_positive_finite(const char* name, double value, const char* what) {
-    require(std::isfinite(value) && value > 0.0, name, value,
-            (std::string("a finite number > 0: pass ") + what).c_str());
   }
 };
 
