@@ -1,9 +1,8 @@
 // Residual maximum-entropy MCTS (RQL paper eq. 13-14 on top of MENTS, Xiao et al. 2019).
 //
 // The tree lives in flat, preallocated arrays: node i owns edges [i*|A|, (i+1)*|A|). Each node
-// caches the softmax weights exp((Q_R + ω' log π)/α̂ - max) of its edges and their sum, refreshed
-// whenever one of its Q_R values changes, so selection needs no exp and a backup costs |A| exps
-// per level. Model concept (see tabular_model.h for the native one, bindings.cpp for Python):
+// caches the softmax weights exp((Q_R + ω' log π)/α̂ - ref) of its edges and their sum, so
+// selection needs no exp and a backup costs one exp and one log per level. Model concept (see tabular_model.h for the native one, bindings.cpp for Python):
 //
 //   using State = ...;                      held by value in the arena
 //   static constexpr bool kOpenLoop;        true: states are not stored, paths are replayed
@@ -62,25 +61,30 @@ class Searcher {
     config_.validate();
     if (num_actions_ < 1) throw std::invalid_argument("the model must have at least 1 action");
     check_memory();
-    nodes_.resize(static_cast<size_t>(capacity_));
-    states_.resize(static_cast<size_t>(capacity_));
-    edges_.resize(static_cast<size_t>(capacity_) * num_actions_);
-    log_visits_.resize(static_cast<size_t>(config.num_simulations) + 1);
-    for (size_t n = 0; n < log_visits_.size(); ++n) log_visits_[n] = std::log(n + 1.0);
+    // Reserved, not filled: only the nodes a search creates are ever touched.
+    nodes_.reserve(static_cast<size_t>(capacity_));
+    states_.reserve(static_cast<size_t>(capacity_));
+    edges_.reserve(static_cast<size_t>(capacity_) * num_actions_);
+    const int table_size = std::min(config.num_simulations + 1, 1 << 16);
+    for (int visits = 0; visits < table_size; ++visits) mixing_.push_back(compute_mixing(visits));
     scratch_.resize(num_actions_);
     leaf_prior_.resize(num_actions_);
+    sample_weights_.resize(num_actions_);
   }
 
   // One search from `root`; `stream` picks an independent random stream (one per root).
   SearchResult run(const State& root, uint64_t stream = 0) {
     rng_ = Random(config_.seed, stream);
-    num_nodes_ = 0;
-    struct ReleaseStates {  // drop the tree's (possibly Python) states even on error
+    struct Clear {  // drop the tree and its (possibly Python) states, even on error
       Searcher* self;
-      ~ReleaseStates() {
-        for (int64_t i = 0; i < self->num_nodes_; ++i) self->states_[i] = State();
+      void operator()() const {
+        self->nodes_.clear();
+        self->edges_.clear();
+        self->states_.clear();
       }
-    } release{this};
+      ~Clear() { (*this)(); }
+    } clear{this};
+    clear();
     new_node(State(root), 0, false);
     for (int sim = 0; sim < config_.num_simulations; ++sim) simulate();
     return summarize();
@@ -88,12 +92,14 @@ class Searcher {
 
  private:
   static constexpr int32_t kNoChild = -1;
+  static constexpr double kRebaseAbove = 0x1p64, kRebaseBelow = 0x1p-64;
   struct Edge {
-    double q = 0.0, reward = 0.0, log_prior = 0.0, prior_term = 0.0, weight = 0.0;
+    double q = 0.0, reward = 0.0, prior_term = 0.0, weight = 0.0;
     int32_t visits = 0, child = kNoChild;
   };
   struct Node {
-    double value = 0.0, max_logit = 0.0, sum_weights = 0.0;  // value: leaf estimate R
+    double value = 0.0;  // leaf estimate R from rollouts
+    double ref_logit = 0.0, sum_weights = 0.0;  // weights are exp(logit - ref_logit)
     int32_t visits = 0, depth = 0;
     bool terminal = false, has_prior = false;
   };
@@ -116,14 +122,15 @@ class Searcher {
     }
   }
 
+  int64_t num_nodes() const { return static_cast<int64_t>(nodes_.size()); }
+
   int32_t new_node(State&& state, int32_t depth, bool terminal) {
-    const auto id = static_cast<int32_t>(num_nodes_++);
-    nodes_[id] = Node{};
-    nodes_[id].depth = depth;
-    nodes_[id].terminal = terminal;
-    states_[id] = std::move(state);
-    Edge* e = edges_of(id);
-    for (int a = 0; a < num_actions_; ++a) e[a] = Edge{};
+    const auto id = static_cast<int32_t>(nodes_.size());
+    nodes_.emplace_back();
+    nodes_.back().depth = depth;
+    nodes_.back().terminal = terminal;
+    states_.push_back(std::move(state));
+    edges_.resize(edges_.size() + num_actions_);
     return id;
   }
 
@@ -131,16 +138,20 @@ class Searcher {
   void ensure_prior(int32_t node) {
     if (nodes_[node].has_prior) return;
     model_.log_prior(states_[node], scratch_.data());
+    set_prior(node, scratch_.data());
+  }
+
+  void set_prior(int32_t node, const double* log_prior) {
     Edge* e = edges_of(node);
     for (int a = 0; a < num_actions_; ++a) {
-      e[a].log_prior = scratch_[a];
-      e[a].prior_term = config_.omega > 0.0 ? config_.omega * scratch_[a] : 0.0;
+      e[a].prior_term = config_.omega > 0.0 ? config_.omega * log_prior[a] : 0.0;
     }
+    if (node == 0) root_log_prior_.assign(log_prior, log_prior + num_actions_);
     nodes_[node].has_prior = true;
     refresh(node);
   }
 
-  // Recomputes the node's cached softmax weights; returns V_R(node).
+  // Recomputes the node's cached softmax weights against the max logit; returns V_R(node).
   double refresh(int32_t node) {
     Edge* e = edges_of(node);
     double max_logit = -std::numeric_limits<double>::infinity();
@@ -153,41 +164,65 @@ class Searcher {
       e[a].weight = std::exp(e[a].weight - max_logit);
       sum += e[a].weight;
     }
-    nodes_[node].max_logit = max_logit;
+    nodes_[node].ref_logit = max_logit;
     nodes_[node].sum_weights = sum;
     return config_.alpha * (max_logit + std::log(sum));
   }
 
-  // MENTS E2W mixing weight λ_s = min(1, ε|A| / log(N(s) + 1)).
-  double exploration(int32_t visits) const {
-    if (config_.epsilon == 0.0) return 0.0;
-    if (visits == 0) return 1.0;
-    return std::min(1.0, config_.epsilon * num_actions_ / log_visits_[visits]);
+  // Q_R(node, action) changed: one exp for its weight (relative to the node's reference logit),
+  // an exact re-sum of the cached weights, one log. The reference is reset to the max by a full
+  // refresh only when a weight would leave the range where doubles keep full precision.
+  double update(int32_t node, int action) {
+    Node& n = nodes_[node];
+    Edge* e = edges_of(node);
+    const double weight = std::exp((e[action].q + e[action].prior_term) * inv_alpha_ - n.ref_logit);
+    if (!(weight <= kRebaseAbove)) return refresh(node);
+    e[action].weight = weight;
+    double sum = 0.0;
+    for (int a = 0; a < num_actions_; ++a) sum += e[a].weight;
+    if (sum < kRebaseBelow) return refresh(node);
+    n.sum_weights = sum;
+    return config_.alpha * (n.ref_logit + std::log(sum));
+  }
+
+  // MENTS E2W mixing weight λ_s = min(1, ε|A| / log(N(s) + 1)), with 1 / (1 - λ_s).
+  struct Mixing {
+    double lambda, rescale;
+  };
+  Mixing compute_mixing(int32_t visits) const {
+    if (config_.epsilon == 0.0) return {0.0, 1.0};
+    if (visits == 0) return {1.0, 0.0};
+    const double lambda = std::min(1.0, config_.epsilon * num_actions_ / std::log(visits + 1.0));
+    return {lambda, lambda < 1.0 ? 1.0 / (1.0 - lambda) : 0.0};
+  }
+  Mixing mixing(int32_t visits) const {
+    return static_cast<size_t>(visits) < mixing_.size() ? mixing_[visits] : compute_mixing(visits);
   }
 
   // Samples the tree policy (1 - λ) softmax + λ/|A| with one uniform draw.
   int select(int32_t node) {
     ensure_prior(node);
     const Node& n = nodes_[node];
-    const double lambda = exploration(n.visits);
+    const Mixing m = mixing(n.visits);
     const double u = rng_.uniform();
-    if (u < lambda) return std::min(num_actions_ - 1, static_cast<int>(u / lambda * num_actions_));
+    if (u < m.lambda) return std::min(num_actions_ - 1, static_cast<int>(u / m.lambda * num_actions_));
     const Edge* e = edges_of(node);
-    return pick((u - lambda) / (1.0 - lambda) * n.sum_weights, [e](int a) { return e[a].weight; });
+    return pick((u - m.lambda) * m.rescale * n.sum_weights, [e](int a) { return e[a].weight; });
   }
 
   // First action whose cumulative weight exceeds target (the last positive one on round-off).
+  // Counting the cumulative sums <= target gives that action without data-dependent branches.
   template <class Weight>
   int pick(double target, Weight weight) const {
     double cumulative = 0.0;
-    int last = 0;
+    int below = 0;
     for (int a = 0; a < num_actions_; ++a) {
-      const double w = weight(a);
-      if (w <= 0.0) continue;
-      cumulative += w;
-      last = a;
-      if (target < cumulative) return a;
+      cumulative += weight(a);
+      below += cumulative <= target;
     }
+    if (below < num_actions_) return below;
+    int last = 0;
+    for (int a = 0; a < num_actions_; ++a) last = weight(a) > 0.0 ? a : last;
     return last;
   }
 
@@ -196,9 +231,11 @@ class Searcher {
     double max_lp = -std::numeric_limits<double>::infinity();
     for (int a = 0; a < num_actions_; ++a) max_lp = std::max(max_lp, log_probs[a]);
     double sum = 0.0;
-    for (int a = 0; a < num_actions_; ++a) sum += std::exp(log_probs[a] - max_lp);
-    return pick(rng_.uniform() * sum,
-                [log_probs, max_lp](int a) { return std::exp(log_probs[a] - max_lp); });
+    for (int a = 0; a < num_actions_; ++a) {
+      sample_weights_[a] = std::exp(log_probs[a] - max_lp);
+      sum += sample_weights_[a];
+    }
+    return pick(rng_.uniform() * sum, [this](int a) { return sample_weights_[a]; });
   }
 
   void simulate() {
@@ -241,7 +278,7 @@ class Searcher {
     auto t = model_.step(states_[node], action);
     const int32_t depth = nodes_[node].depth + 1;
     edges_of(node)[action].reward = t.reward;
-    if (num_nodes_ >= capacity_) {  // full: value the leaf without keeping it
+    if (num_nodes() >= capacity_) {  // full: value the leaf without keeping it
       if (t.terminated || config_.rollout_depth == 0) return 0.0;
       model_.log_prior(t.next, leaf_prior_.data());
       return leaf_value(t.next);
@@ -255,9 +292,8 @@ class Searcher {
 
   double leaf_value_of_node(int32_t child) {
     // The stored node's prior is needed by the rollouts and later by its tree policy.
-    ensure_prior(child);
-    const Edge* e = edges_of(child);
-    for (int a = 0; a < num_actions_; ++a) leaf_prior_[a] = e[a].log_prior;
+    model_.log_prior(states_[child], leaf_prior_.data());
+    set_prior(child, leaf_prior_.data());
     return leaf_value(states_[child]);
   }
 
@@ -299,12 +335,16 @@ class Searcher {
   }
 
   // Q_R(s_{T-1}, a) = r_R + γR at the leaf; Q_R(s_t, a_t) = r_R + γ V_R(s_{t+1}) above it.
+  // A Q_R that comes out bit-for-bit unchanged leaves every value above it unchanged too, so the
+  // backup stops there (most simulations of a grown tree end at an already valued leaf).
   void backup(double leaf_value) {
     double value = leaf_value;
     for (auto it = path_.rbegin(); it != path_.rend(); ++it) {
       Edge& e = edges_of(it->node)[it->action];
-      e.q = e.reward + config_.gamma * value;
-      value = refresh(it->node);
+      const double q = e.reward + config_.gamma * value;
+      if (q == e.q) return;
+      e.q = q;
+      value = update(it->node, it->action);
     }
   }
 
@@ -312,18 +352,18 @@ class Searcher {
     SearchResult r;
     const Node& root = nodes_[0];
     const Edge* e = edges_of(0);
-    const double lambda = exploration(root.visits);
+    const double lambda = mixing(root.visits).lambda;
     for (int a = 0; a < num_actions_; ++a) {
       const double soft = e[a].weight / root.sum_weights;
       r.q.push_back(e[a].q);
       r.visits.push_back(e[a].visits);
-      r.log_prior.push_back(e[a].log_prior);
+      r.log_prior.push_back(root_log_prior_[a]);
       r.policy.push_back(soft);
       r.tree_policy.push_back((1.0 - lambda) * soft + lambda / num_actions_);
     }
-    r.value = config_.alpha * (root.max_logit + std::log(root.sum_weights));
+    r.value = config_.alpha * (root.ref_logit + std::log(root.sum_weights));
     r.action = final_action(r);
-    r.num_nodes = num_nodes_;
+    r.num_nodes = num_nodes();
     r.num_simulations = config_.num_simulations;
     return r;
   }
@@ -352,13 +392,13 @@ class Searcher {
   int num_actions_;
   double inv_alpha_;
   int64_t capacity_;
-  int64_t num_nodes_ = 0;
   Random rng_;
   std::vector<Node> nodes_;
   std::vector<State> states_;
   std::vector<Edge> edges_;
-  std::vector<double> log_visits_;  // log(n + 1), so selection needs no log
-  std::vector<double> scratch_, leaf_prior_;
+  std::vector<Mixing> mixing_;  // by visit count, so selection needs no log or division
+  std::vector<double> root_log_prior_;
+  std::vector<double> scratch_, leaf_prior_, sample_weights_;
   std::vector<PathStep> path_;
 };
 

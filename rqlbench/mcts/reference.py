@@ -15,6 +15,8 @@ from typing import Any
 
 from rqlbench.mcts.config import MCTSConfig
 
+REBASE_ABOVE, REBASE_BELOW = 2.0**64, 2.0**-64
+
 
 @dataclass
 class _Node:
@@ -29,8 +31,8 @@ class _Node:
     edge_visits: list[int] = field(default_factory=list)
     reward: list[float] = field(default_factory=list)
     children: list[_Node | None] = field(default_factory=list)
-    weights: list[float] = field(default_factory=list)  # exp((Q_R + ω' log π)/α̂ - max)
-    max_logit: float = 0.0
+    weights: list[float] = field(default_factory=list)  # exp((Q_R + ω' log π)/α̂ - ref)
+    ref_logit: float = 0.0  # weights are exp(logit - ref_logit)
     sum_weights: float = 0.0
 
 
@@ -85,23 +87,38 @@ class ReferenceMCTS:
         logits = [(q + p) * self.inv_alpha for q, p in zip(node.q, node.prior_term, strict=True)]
         max_logit = max(logits)
         node.weights = [math.exp(z - max_logit) for z in logits]
-        node.max_logit, node.sum_weights = max_logit, _sum(node.weights)
+        node.ref_logit, node.sum_weights = max_logit, _sum(node.weights)
         return self.config.alpha * (max_logit + math.log(node.sum_weights))
 
-    def _exploration(self, visits: int) -> float:
+    def _update(self, node: _Node, action: int) -> float:
+        # One exp against the node's reference logit, an exact re-sum, one log (see search.h).
+        logit = (node.q[action] + node.prior_term[action]) * self.inv_alpha
+        weight = math.exp(logit - node.ref_logit)
+        if not weight <= REBASE_ABOVE:
+            return self._refresh(node)
+        node.weights[action] = weight
+        total = _sum(node.weights)
+        if total < REBASE_BELOW:
+            return self._refresh(node)
+        node.sum_weights = total
+        return self.config.alpha * (node.ref_logit + math.log(total))
+
+    def _mixing(self, visits: int) -> tuple[float, float]:
+        """MENTS E2W weight λ_s = min(1, ε|A| / log(N(s) + 1)), and 1 / (1 - λ_s)."""
         if self.config.epsilon == 0.0:
-            return 0.0
+            return 0.0, 1.0
         if visits == 0:
-            return 1.0
-        return min(1.0, self.config.epsilon * self.num_actions / math.log(visits + 1.0))
+            return 1.0, 0.0
+        lam = min(1.0, self.config.epsilon * self.num_actions / math.log(visits + 1.0))
+        return lam, (1.0 / (1.0 - lam) if lam < 1.0 else 0.0)
 
     def _select(self, node: _Node) -> int:
         self._ensure_prior(node)
-        lam = self._exploration(node.visits)
+        lam, rescale = self._mixing(node.visits)
         u = self.uniform()
         if u < lam:
             return min(self.num_actions - 1, int(u / lam * self.num_actions))
-        return _pick((u - lam) / (1.0 - lam) * node.sum_weights, node.weights)
+        return _pick((u - lam) * rescale * node.sum_weights, node.weights)
 
     def _simulate(self, root: _Node) -> None:
         path: list[tuple[_Node, int]] = []
@@ -162,11 +179,14 @@ class ReferenceMCTS:
     def _backup(self, path: list[tuple[_Node, int]], leaf_value: float) -> None:
         value = leaf_value
         for node, action in reversed(path):
-            node.q[action] = node.reward[action] + self.config.gamma * value
-            value = self._refresh(node)
+            q = node.reward[action] + self.config.gamma * value
+            if q == node.q[action]:
+                return  # nothing above changes either
+            node.q[action] = q
+            value = self._update(node, action)
 
     def _summarize(self, root: _Node) -> ReferenceResult:
-        lam = self._exploration(root.visits)
+        lam = self._mixing(root.visits)[0]
         policy = [w / root.sum_weights for w in root.weights]
         tree_policy = [(1.0 - lam) * p + lam / self.num_actions for p in policy]
         scores = [q + p for q, p in zip(root.q, root.prior_term, strict=True)]
@@ -182,7 +202,7 @@ class ReferenceMCTS:
             log_prior=list(root.log_prior or []),
             tree_policy=tree_policy,
             policy=policy,
-            value=self.config.alpha * (root.max_logit + math.log(root.sum_weights)),
+            value=self.config.alpha * (root.ref_logit + math.log(root.sum_weights)),
             action=action,
             num_nodes=self.num_nodes,
         )
