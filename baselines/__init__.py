@@ -1,1 +1,1 @@
-"""Competitor methods to residual Q-learning, one module each, installed as ``rqlbench.baselines``."""
+"""Competitor methods to residual Q-learning, one module each; installed as rqlbench.baselines."""

@@ -90,8 +90,11 @@ def test_callback_overhead_per_env_step(benchmark, record_derived):
     own = _best_of(callbacks_alone)
     overhead = (with_callbacks - native - own) / len(states)
     benchmark.extra_info.update(overhead_ns_per_step=overhead * 1e9, steps=len(states))
-    record_derived("Python-callback overhead per env step (beyond the callbacks' own cost)",
-                   overhead * 1e9, "ns")
+    record_derived(
+        "Python-callback overhead per env step (beyond the callbacks' own cost)",
+        overhead * 1e9,
+        "ns",
+    )
 
 
 ROOTS = list(range(8))

@@ -25,8 +25,8 @@ std::string describe(py::handle h) { return py::repr(h).cast<std::string>(); }
 
 // Calls fn(*args) through vectorcall; a Python exception propagates unchanged.
 py::object call(const py::object& fn, std::initializer_list<PyObject*> args) {
-  PyObject* out = PyObject_Vectorcall(fn.ptr(), const_cast<PyObject**>(args.begin()), args.size(),
-                                      nullptr);
+  PyObject* out =
+      PyObject_Vectorcall(fn.ptr(), const_cast<PyObject**>(args.begin()), args.size(), nullptr);
   if (out == nullptr) throw py::error_already_set();
   return py::reinterpret_steal<py::object>(out);
 }
@@ -44,11 +44,11 @@ void read_log_prior(const py::object& out, double* dest, int num_actions, const 
                          std::to_string(num_actions) + " log-probabilities, got " + describe(out));
   }
   if (array.ndim() != 1 || array.shape(0) != num_actions) {
-    throw py::value_error(std::string(who) + " returned an array of shape " +
-                          describe(py::cast(std::vector<py::ssize_t>(
-                              array.shape(), array.shape() + array.ndim()))) +
-                          " but the model has num_actions = " + std::to_string(num_actions) +
-                          ": return one log-probability per action");
+    throw py::value_error(
+        std::string(who) + " returned an array of shape " +
+        describe(py::cast(std::vector<py::ssize_t>(array.shape(), array.shape() + array.ndim()))) +
+        " but the model has num_actions = " + std::to_string(num_actions) +
+        ": return one log-probability per action");
   }
   std::copy(array.data(), array.data() + num_actions, dest);
   check_log_prior(dest, num_actions, who);
@@ -170,8 +170,9 @@ class PyOpenLoopModel : public PyModelBase {
     const py::object out = call(step_, {actions_[action].ptr()});
     PyObject* o = out.ptr();
     if (!PyTuple_Check(o) || PyTuple_GET_SIZE(o) != 2) {
-      throw py::type_error("model.step(action) must return a tuple (addon_reward, terminated), got " +
-                           describe(out));
+      throw py::type_error(
+          "model.step(action) must return a tuple (addon_reward, terminated), got " +
+          describe(out));
     }
     return {State{}, parse_reward(PyTuple_GET_ITEM(o, 0), action, "model.step"),
             parse_flag(PyTuple_GET_ITEM(o, 1))};
@@ -194,8 +195,8 @@ ActionSelection parse_action_selection(const std::string& name) {
   if (name == "argmax") return ActionSelection::kArgmax;
   if (name == "sample") return ActionSelection::kSample;
   if (name == "most_visited") return ActionSelection::kMostVisited;
-  throw py::value_error("action_selection must be one of 'argmax', 'sample', 'most_visited', got '" +
-                        name + "'");
+  throw py::value_error(
+      "action_selection must be one of 'argmax', 'sample', 'most_visited', got '" + name + "'");
 }
 
 std::string action_selection_name(ActionSelection a) {
@@ -259,9 +260,10 @@ py::array_t<T> to_array(const std::vector<T>& v) {
   return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
 }
 
-TabularModel make_tabular(const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& next,
-                          const DoubleArray& reward, const DoubleArray& log_prior,
-                          const py::array_t<bool, py::array::c_style | py::array::forcecast>& terminal) {
+TabularModel make_tabular(
+    const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& next,
+    const DoubleArray& reward, const DoubleArray& log_prior,
+    const py::array_t<bool, py::array::c_style | py::array::forcecast>& terminal) {
   if (next.ndim() != 2) {
     throw py::value_error("next_state must be a 2-D [num_states, num_actions] array of ints");
   }
@@ -319,11 +321,10 @@ PYBIND11_MODULE(_mcts, m) {
              c.validate();
              return c;
            }),
-           py::kw_only(), py::arg("omega") = 1.0, py::arg("alpha") = 1.0,
-           py::arg("epsilon") = 0.1, py::arg("gamma") = 0.99, py::arg("num_simulations") = 1000,
-           py::arg("max_depth") = 10, py::arg("rollout_depth") = 10, py::arg("num_rollouts") = 1,
-           py::arg("action_selection") = "argmax", py::arg("max_nodes") = 0,
-           py::arg("seed") = 0)
+           py::kw_only(), py::arg("omega") = 1.0, py::arg("alpha") = 1.0, py::arg("epsilon") = 0.1,
+           py::arg("gamma") = 0.99, py::arg("num_simulations") = 1000, py::arg("max_depth") = 10,
+           py::arg("rollout_depth") = 10, py::arg("num_rollouts") = 1,
+           py::arg("action_selection") = "argmax", py::arg("max_nodes") = 0, py::arg("seed") = 0)
       .def_readonly("omega", &Config::omega)
       .def_readonly("alpha", &Config::alpha)
       .def_readonly("epsilon", &Config::epsilon)
@@ -332,15 +333,17 @@ PYBIND11_MODULE(_mcts, m) {
       .def_readonly("max_depth", &Config::max_depth)
       .def_readonly("rollout_depth", &Config::rollout_depth)
       .def_readonly("num_rollouts", &Config::num_rollouts)
-      .def_property_readonly("action_selection",
-                             [](const Config& c) { return action_selection_name(c.action_selection); })
+      .def_property_readonly(
+          "action_selection",
+          [](const Config& c) { return action_selection_name(c.action_selection); })
       .def_readonly("max_nodes", &Config::max_nodes)
       .def_readonly("seed", &Config::seed);
 
   py::class_<SearchResult>(m, "SearchResult")
       .def_property_readonly("q", [](const SearchResult& r) { return to_array(r.q); })
       .def_property_readonly("visits", [](const SearchResult& r) { return to_array(r.visits); })
-      .def_property_readonly("log_prior", [](const SearchResult& r) { return to_array(r.log_prior); })
+      .def_property_readonly("log_prior",
+                             [](const SearchResult& r) { return to_array(r.log_prior); })
       .def_property_readonly("tree_policy",
                              [](const SearchResult& r) { return to_array(r.tree_policy); })
       .def_property_readonly("policy", [](const SearchResult& r) { return to_array(r.policy); })
@@ -355,8 +358,8 @@ PYBIND11_MODULE(_mcts, m) {
       });
 
   py::class_<TabularModel>(m, "TabularModel")
-      .def(py::init(&make_tabular), py::arg("next_state"), py::arg("reward"),
-           py::arg("log_prior"), py::arg("terminal"))
+      .def(py::init(&make_tabular), py::arg("next_state"), py::arg("reward"), py::arg("log_prior"),
+           py::arg("terminal"))
       .def_property_readonly("num_states", &TabularModel::num_states)
       .def_property_readonly("num_actions", &TabularModel::num_actions)
       .def("step",

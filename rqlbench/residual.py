@@ -36,9 +36,7 @@ def residual_soft_value(q_r: Tensor, log_prior: Tensor, omega: Scalar, alpha: Sc
     return soft_value(residual_logits(q_r, log_prior, omega), alpha)
 
 
-def customized_log_policy(
-    q_r: Tensor, log_prior: Tensor, omega: Scalar, alpha: Scalar
-) -> Tensor:
+def customized_log_policy(q_r: Tensor, log_prior: Tensor, omega: Scalar, alpha: Scalar) -> Tensor:
     """log π̂(a|s) = log_softmax((Q_R + ω' log π)/α̂) (eq. 6)."""
     return torch.log_softmax(residual_logits(q_r, log_prior, omega) / alpha, dim=-1)
 
@@ -143,8 +141,9 @@ def residual_soft_value_iteration(
 ) -> Tensor:
     """Residual Q_R without the prior's reward: Q_R = r_R + γ P·V_R (eq. 5e)."""
     return _iterate(
-        lambda q_r: addon_reward
-        + gamma * transition @ residual_soft_value(q_r, log_prior, omega, alpha),
+        lambda q_r: (
+            addon_reward + gamma * transition @ residual_soft_value(q_r, log_prior, omega, alpha)
+        ),
         addon_reward.shape,
         addon_reward.dtype,
         tol,
@@ -162,7 +161,7 @@ def finite_horizon_residual_soft_q(
     gamma: float,
     horizon: int,
 ) -> Tensor:
-    """Residual soft Q with `horizon` steps to go on a deterministic MDP; terminal states are worth 0.
+    """Residual soft Q with `horizon` steps to go on a deterministic MDP; terminal states worth 0.
 
     This is what residual ME-MCTS with max_depth = horizon and no rollouts converges to at the root.
     """

@@ -13,7 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _tool(name: str) -> str:
     # The test extras install cmake and ninja into the environment's bin directory.
-    found = shutil.which(name, path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    found = shutil.which(
+        name, path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    )
     assert found, f"{name} not found: install the test extras (pip install -e '.[test]')"
     return found
 

@@ -82,12 +82,28 @@ def test_callback_exception_reaches_the_caller_unchanged():
 @pytest.mark.parametrize(
     ("model", "error", "match"),
     [
-        (Model(step=lambda s, a: (s + 1, math.nan, False)), ValueError, "non-finite add-on reward nan"),
-        (Model(step=lambda s, a: (s + 1, math.inf, False)), ValueError, "non-finite add-on reward inf"),
-        (Model(step=lambda s, a: (s + 1, 0.0)), TypeError, r"\(next_state, addon_reward, terminated\)"),
+        (
+            Model(step=lambda s, a: (s + 1, math.nan, False)),
+            ValueError,
+            "non-finite add-on reward nan",
+        ),
+        (
+            Model(step=lambda s, a: (s + 1, math.inf, False)),
+            ValueError,
+            "non-finite add-on reward inf",
+        ),
+        (
+            Model(step=lambda s, a: (s + 1, 0.0)),
+            TypeError,
+            r"\(next_state, addon_reward, terminated\)",
+        ),
         (Model(step=lambda s, a: (s + 1, "x", False)), TypeError, "must be real number"),
         (Model(prior=lambda s: np.array([0.0, math.nan, 0.0])), ValueError, "log-probability nan"),
-        (Model(prior=lambda s: np.log(np.full(4, 0.25))), ValueError, r"shape \[4\].*num_actions = 3"),
+        (
+            Model(prior=lambda s: np.log(np.full(4, 0.25))),
+            ValueError,
+            r"shape \[4\].*num_actions = 3",
+        ),
         (Model(prior=lambda s: np.zeros(3)), ValueError, "log_softmax"),
         (Model(prior=lambda s: np.full(3, -math.inf)), ValueError, "logsumexp is -inf"),
         (Model(prior=lambda s: "abc"), TypeError, "1-D array of 3 log-probabilities"),
@@ -118,7 +134,9 @@ def test_model_without_the_protocol_is_refused():
 
 def test_rollout_hook_values_leaves_and_its_errors_propagate():
     class WithRollout(Model):
-        seeds = []
+        def __init__(self):
+            super().__init__()
+            self.seeds = []
 
         def rollout(self, state, depth, gamma, seed):
             self.seeds.append(seed)
@@ -131,7 +149,7 @@ def test_rollout_hook_values_leaves_and_its_errors_propagate():
     assert len(model.seeds) == 3 and len(set(model.seeds)) == 3
 
     model.rollout = lambda *args: math.nan
-    with pytest.raises(ValueError, match="model.rollout returned the non-finite"):
+    with pytest.raises(ValueError, match=r"model\.rollout returned the non-finite"):
         search(model, 0, config)
 
 

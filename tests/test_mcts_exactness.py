@@ -84,7 +84,9 @@ def test_zero_omega_is_ments_on_the_addon_reward():
     value = torch.zeros(30, dtype=torch.float64)
     next_state, terminal = torch.as_tensor(mdp.next_state), torch.as_tensor(mdp.terminal)
     for _ in range(config.max_depth):
-        q = torch.as_tensor(mdp.reward) + 0.9 * torch.where(terminal[next_state], 0.0, value[next_state])
+        q = torch.as_tensor(mdp.reward) + 0.9 * torch.where(
+            terminal[next_state], 0.0, value[next_state]
+        )
         value = residual.soft_value(q, 0.6)
     np.testing.assert_allclose(result.q, q[0].numpy(), rtol=0, atol=1e-6)
     # Without rollouts the prior plays no role at all when ω' = 0.
@@ -135,7 +137,9 @@ def test_root_outputs_are_consistent():
     np.testing.assert_allclose(r.tree_policy, (1 - lam) * r.policy + lam / 5, atol=1e-12)
     np.testing.assert_allclose(r.log_prior, mdp.log_prior[0])
     assert r.action == int(np.argmax(r.q + 0.8 * mdp.log_prior[0]))
-    most = search(mdp.native(), 0, MCTSConfig(**{**config.__dict__, "action_selection": "most_visited"}))
+    most = search(
+        mdp.native(), 0, MCTSConfig(**{**config.__dict__, "action_selection": "most_visited"})
+    )
     assert most.action == int(np.argmax(most.visits))
 
 

@@ -46,7 +46,9 @@ def test_invariant_1_residual_soft_vi_matches_full_reward_and_loglik_reward(seed
     assert torch.max(torch.abs(residual_policy - full_policy)) <= 1e-8
     assert torch.max(torch.abs(residual_policy - loglik_policy)) <= 1e-8
     # App. F.3: Q' = Q_R + ω' log π is the log-likelihood-reward soft Q exactly.
-    assert torch.allclose(q_loglik, residual.residual_logits(q_r, log_prior, omega_prime), atol=1e-9)
+    assert torch.allclose(
+        q_loglik, residual.residual_logits(q_r, log_prior, omega_prime), atol=1e-9
+    )
     # ... while the full-reward soft Q differs from it by ω·α·log Z_s per state.
     assert torch.allclose(q_r + omega * q_star, q_full, atol=1e-9)
 

@@ -14,7 +14,8 @@
 namespace rqlbench::mcts {
 
 template <class Model>
-std::vector<SearchResult> search_batch(Model& model, const std::vector<typename Model::State>& roots,
+std::vector<SearchResult> search_batch(Model& model,
+                                       const std::vector<typename Model::State>& roots,
                                        const Config& config, int num_threads) {
   std::vector<SearchResult> results(roots.size());
   if (num_threads <= 0) num_threads = static_cast<int>(std::thread::hardware_concurrency());

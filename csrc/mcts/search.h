@@ -2,7 +2,8 @@
 //
 // The tree lives in flat, preallocated arrays: node i owns edges [i*|A|, (i+1)*|A|). Each node
 // caches the softmax weights exp((Q_R + ω' log π)/α̂ - ref) of its edges and their sum, so
-// selection needs no exp and a backup costs one exp and one log per level. Model concept (see tabular_model.h for the native one, bindings.cpp for Python):
+// selection needs no exp and a backup costs one exp and one log per level. Model concept (see
+// tabular_model.h for the native one, bindings.cpp for Python):
 //
 //   using State = ...;                      held by value in the arena
 //   static constexpr bool kOpenLoop;        true: states are not stored, paths are replayed
@@ -98,7 +99,7 @@ class Searcher {
     int32_t visits = 0, child = kNoChild;
   };
   struct Node {
-    double value = 0.0;  // leaf estimate R from rollouts
+    double value = 0.0;                         // leaf estimate R from rollouts
     double ref_logit = 0.0, sum_weights = 0.0;  // weights are exp(logit - ref_logit)
     int32_t visits = 0, depth = 0;
     bool terminal = false, has_prior = false;
@@ -205,7 +206,8 @@ class Searcher {
     const Node& n = nodes_[node];
     const Mixing m = mixing(n.visits);
     const double u = rng_.uniform();
-    if (u < m.lambda) return std::min(num_actions_ - 1, static_cast<int>(u / m.lambda * num_actions_));
+    if (u < m.lambda)
+      return std::min(num_actions_ - 1, static_cast<int>(u / m.lambda * num_actions_));
     const Edge* e = edges_of(node);
     return pick((u - m.lambda) * m.rescale * n.sum_weights, [e](int a) { return e[a].weight; });
   }

@@ -39,7 +39,8 @@ class TabularModel {
           "terminal shape [num_states]");
     }
     for (size_t i = 0; i < cells; ++i) {
-      const int state = static_cast<int>(i / num_actions), action = static_cast<int>(i % num_actions);
+      const int state = static_cast<int>(i / num_actions),
+                action = static_cast<int>(i % num_actions);
       if (next_state_[i] < 0 || next_state_[i] >= num_states) {
         std::ostringstream msg;
         msg << "next_state[" << state << ", " << action << "] = " << next_state_[i]

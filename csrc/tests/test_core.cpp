@@ -35,7 +35,8 @@ void check_throws(const std::function<void()>& f, const std::string& what) {
   check(false, what + " did not throw");
 }
 
-TabularModel random_model(int num_states, int num_actions, uint64_t seed, double terminal_fraction) {
+TabularModel random_model(int num_states, int num_actions, uint64_t seed,
+                          double terminal_fraction) {
   Random rng(seed);
   const size_t cells = static_cast<size_t>(num_states) * num_actions;
   std::vector<int32_t> next(cells);
@@ -170,8 +171,8 @@ void test_bad_input() {
       [] { TabularModel(2, 1, {0, 2}, {0.0, 0.0}, {0.0, 0.0}, {0, 0}); }, "next state 2 of 2");
   check_throws<std::invalid_argument>(
       [] { TabularModel(1, 2, {0, 0}, {0.0, 0.0}, {0.0, 0.0}, {0}); }, "unnormalized prior");
-  check_throws<std::invalid_argument>(
-      [] { TabularModel(1, 1, {0}, {INFINITY}, {0.0}, {0}); }, "infinite reward");
+  check_throws<std::invalid_argument>([] { TabularModel(1, 1, {0}, {INFINITY}, {0.0}, {0}); },
+                                      "infinite reward");
   ThrowingModel throwing;
   Config c;
   c.num_simulations = 100;
@@ -194,6 +195,7 @@ int main() {
   test_exact_finite_horizon_q();
   test_batch_and_node_cap();
   test_bad_input();
-  std::printf("%s: %d failed\n", failures == 0 ? "core tests passed" : "core tests FAILED", failures);
+  std::printf("%s: %d failed\n", failures == 0 ? "core tests passed" : "core tests FAILED",
+              failures);
   return failures == 0 ? 0 : 1;
 }

@@ -72,8 +72,15 @@ class ReferenceMCTS:
     def _new_node(self, state: Any, depth: int, terminal: bool) -> _Node:
         self.num_nodes += 1
         n = self.num_actions
-        return _Node(state, depth, terminal, q=[0.0] * n, edge_visits=[0] * n,
-                     reward=[0.0] * n, children=[None] * n)
+        return _Node(
+            state,
+            depth,
+            terminal,
+            q=[0.0] * n,
+            edge_visits=[0] * n,
+            reward=[0.0] * n,
+            children=[None] * n,
+        )
 
     def _ensure_prior(self, node: _Node) -> None:
         if node.log_prior is not None:

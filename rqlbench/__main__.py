@@ -1,0 +1,5 @@
+import sys
+
+from rqlbench.cli import main
+
+sys.exit(main())

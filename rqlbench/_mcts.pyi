@@ -1,0 +1,81 @@
+"""C++ core of residual maximum-entropy MCTS (see rqlbench.mcts for the documented API)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+class Config:
+    omega: float
+    alpha: float
+    epsilon: float
+    gamma: float
+    num_simulations: int
+    max_depth: int
+    rollout_depth: int
+    num_rollouts: int
+    action_selection: str
+    max_nodes: int
+    seed: int
+    def __init__(
+        self,
+        *,
+        omega: float = 1.0,
+        alpha: float = 1.0,
+        epsilon: float = 0.1,
+        gamma: float = 0.99,
+        num_simulations: int = 1000,
+        max_depth: int = 10,
+        rollout_depth: int = 10,
+        num_rollouts: int = 1,
+        action_selection: str = "argmax",
+        max_nodes: int = 0,
+        seed: int = 0,
+    ) -> None: ...
+
+class SearchResult:
+    @property
+    def q(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def visits(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def log_prior(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def tree_policy(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def policy(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def action(self) -> int: ...
+    @property
+    def num_nodes(self) -> int: ...
+    @property
+    def num_simulations(self) -> int: ...
+
+class TabularModel:
+    def __init__(
+        self,
+        next_state: npt.ArrayLike,
+        reward: npt.ArrayLike,
+        log_prior: npt.ArrayLike,
+        terminal: npt.ArrayLike,
+    ) -> None: ...
+    @property
+    def num_states(self) -> int: ...
+    @property
+    def num_actions(self) -> int: ...
+    def step(self, state: int, action: int) -> tuple[int, float, bool]: ...
+    def prior_log_probs(self, state: int) -> npt.NDArray[np.float64]: ...
+
+class Random:
+    def __init__(self, seed: int = 0, stream: int = 0) -> None: ...
+    def uniform(self) -> float: ...
+    def next(self) -> int: ...
+
+def search(model: Any, root: Any, config: Config) -> SearchResult: ...
+def search_batch(
+    model: Any, roots: Sequence[Any], config: Config, num_threads: int = 0
+) -> list[SearchResult]: ...
+def search_open_loop(model: Any, config: Config) -> SearchResult: ...
