@@ -211,6 +211,12 @@ std::string action_selection_name(ActionSelection a) {
   }
 }
 
+// Lets Ctrl-C stop a native search that runs without the GIL.
+void check_signals() {
+  py::gil_scoped_acquire acquire;
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
 int32_t tabular_root(const TabularModel& model, const py::handle& root) {
   const auto state = root.cast<int64_t>();
   model.check_state(state);
@@ -223,6 +229,7 @@ SearchResult search(const py::object& model, const py::object& root, const Confi
     const int32_t state = tabular_root(tabular, root);
     py::gil_scoped_release release;
     Searcher<TabularModel> searcher(tabular, config);
+    searcher.set_interrupt_check(check_signals);
     return searcher.run(state);
   }
   PyModel py_model(model);
@@ -237,7 +244,7 @@ std::vector<SearchResult> search_many(const py::object& model, const py::sequenc
     std::vector<int32_t> states;
     for (const auto& root : roots) states.push_back(tabular_root(tabular, root));
     py::gil_scoped_release release;
-    return search_batch(tabular, states, config, num_threads);
+    return search_batch(tabular, states, config, num_threads, check_signals);
   }
   // Python callbacks need the GIL, so Python-model roots run one after another.
   PyModel py_model(model);

@@ -1,7 +1,10 @@
 """Bad input to residual ME-MCTS: clear errors, the original Python exceptions, no leaks."""
 
+import _thread
 import gc
 import math
+import threading
+import time
 import weakref
 
 import numpy as np
@@ -238,3 +241,19 @@ def test_searches_release_states_and_do_not_grow_memory():
     gc.collect()
     assert all(ref() is None for ref in model.refs)
     assert _rss_kib() - before < 4 * 1024, "repeated searches grew the process by > 4 MiB"
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_ctrl_c_stops_a_long_native_search(batch):
+    model = TabularMDP.random(100, 5, seed=0).native()
+    config = MCTSConfig(num_simulations=2_000_000_000, max_depth=8, max_nodes=10_000)
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        if batch:
+            search_batch(model, [0, 1, 2], config, num_threads=2)
+        else:
+            search(model, 0, config)
+    timer.join()
+    assert time.perf_counter() - start < 5.0

@@ -104,7 +104,7 @@ SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize(("settings", "seed"), itertools.product(SETTINGS, range(3)))
+@pytest.mark.parametrize(("settings", "seed"), list(itertools.product(SETTINGS, range(3))))
 def test_cpp_core_matches_python_reference_draw_for_draw(settings, seed):
     mdp = TabularMDP.random(25, 4, seed=seed, terminal_fraction=0.2)
     config = MCTSConfig(

@@ -1,10 +1,12 @@
 // Many independent roots at once: one searcher (and arena) per thread, one random stream per root,
-// so results do not depend on the number of threads.
+// so results do not depend on the number of threads. The calling thread works too, and only it
+// runs `interrupt_check` (signals reach the main thread only).
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,30 +18,37 @@ namespace rqlbench::mcts {
 template <class Model>
 std::vector<SearchResult> search_batch(Model& model,
                                        const std::vector<typename Model::State>& roots,
-                                       const Config& config, int num_threads) {
+                                       const Config& config, int num_threads,
+                                       const std::function<void()>& interrupt_check = {}) {
   std::vector<SearchResult> results(roots.size());
   if (num_threads <= 0) num_threads = static_cast<int>(std::thread::hardware_concurrency());
   num_threads = std::max(1, std::min<int>(num_threads, static_cast<int>(roots.size())));
+  struct Cancelled {};  // thrown into the other workers once one has failed
   std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
   std::exception_ptr error;
   std::mutex error_mutex;
-  auto worker = [&] {
+  auto worker = [&](bool calling_thread) {
     try {
       Searcher<Model> searcher(model, config);
-      for (size_t i = next++; i < roots.size(); i = next++) results[i] = searcher.run(roots[i], i);
+      searcher.set_interrupt_check([&] {
+        if (calling_thread && interrupt_check) interrupt_check();
+        if (failed) throw Cancelled{};
+      });
+      for (size_t i = next++; i < roots.size() && !failed; i = next++) {
+        results[i] = searcher.run(roots[i], i);
+      }
+    } catch (const Cancelled&) {
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
-      next = roots.size();
+      failed = true;
     }
   };
-  if (num_threads == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> threads;
-    for (int t = 0; t < num_threads; ++t) threads.emplace_back(worker);
-    for (auto& thread : threads) thread.join();
-  }
+  std::vector<std::thread> helpers;
+  for (int t = 1; t < num_threads; ++t) helpers.emplace_back(worker, false);
+  worker(true);
+  for (auto& thread : helpers) thread.join();
   if (error) std::rethrow_exception(error);
   return results;
 }

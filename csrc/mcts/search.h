@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -87,12 +88,21 @@ class Searcher {
     } clear{this};
     clear();
     new_node(State(root), 0, false);
-    for (int sim = 0; sim < config_.num_simulations; ++sim) simulate();
+    for (int sim = 0; sim < config_.num_simulations; ++sim) {
+      if ((sim & (kInterruptEvery - 1)) == kInterruptEvery - 1 && interrupt_check_) {
+        interrupt_check_();
+      }
+      simulate();
+    }
     return summarize();
   }
 
+  // Called every kInterruptEvery simulations; throwing from it aborts the search (e.g. Ctrl-C).
+  void set_interrupt_check(std::function<void()> check) { interrupt_check_ = std::move(check); }
+
  private:
   static constexpr int32_t kNoChild = -1;
+  static constexpr int kInterruptEvery = 1024;
   static constexpr double kRebaseAbove = 0x1p64, kRebaseBelow = 0x1p-64;
   struct Edge {
     double q = 0.0, reward = 0.0, prior_term = 0.0, weight = 0.0;
@@ -402,6 +412,7 @@ class Searcher {
   std::vector<double> root_log_prior_;
   std::vector<double> scratch_, leaf_prior_, sample_weights_;
   std::vector<PathStep> path_;
+  std::function<void()> interrupt_check_;
 };
 
 }  // namespace rqlbench::mcts
