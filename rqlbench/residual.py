@@ -98,19 +98,6 @@ def loglik_augmented_reward(addon_reward: Tensor, prior_log_prob: Tensor, omega:
 # Tabular solvers (float64, [S, A] tables, transition [S, A, S']): ground truth for the tests.
 
 
-def _iterate(update, shape, dtype, tol: float, max_iterations: int) -> Tensor:
-    q = torch.zeros(shape, dtype=dtype)
-    for _ in range(max_iterations):
-        q_next = update(q)
-        if torch.max(torch.abs(q_next - q)) <= tol:
-            return q_next
-        q = q_next
-    raise RuntimeError(
-        f"value iteration did not converge to {tol} in {max_iterations} iterations: "
-        "lower gamma or raise max_iterations"
-    )
-
-
 def soft_value_iteration(
     transition: Tensor,
     reward: Tensor,
@@ -120,12 +107,9 @@ def soft_value_iteration(
     max_iterations: int = 100_000,
 ) -> Tensor:
     """Soft Q* of reward r at temperature α: Q = r + γ P·α logsumexp(Q/α)."""
-    return _iterate(
-        lambda q: reward + gamma * transition @ soft_value(q, alpha),
-        reward.shape,
-        reward.dtype,
-        tol,
-        max_iterations,
+    no_prior = torch.zeros_like(reward)
+    return residual_soft_value_iteration(
+        transition, reward, no_prior, 0.0, alpha, gamma, tol, max_iterations
     )
 
 
@@ -140,14 +124,16 @@ def residual_soft_value_iteration(
     max_iterations: int = 100_000,
 ) -> Tensor:
     """Residual Q_R without the prior's reward: Q_R = r_R + γ P·V_R (eq. 5e)."""
-    return _iterate(
-        lambda q_r: (
-            addon_reward + gamma * transition @ residual_soft_value(q_r, log_prior, omega, alpha)
-        ),
-        addon_reward.shape,
-        addon_reward.dtype,
-        tol,
-        max_iterations,
+    q_r = torch.zeros_like(addon_reward)
+    for _ in range(max_iterations):
+        next_value = residual_soft_value(q_r, log_prior, omega, alpha)
+        q_next = addon_reward + gamma * transition @ next_value
+        if torch.max(torch.abs(q_next - q_r)) <= tol:
+            return q_next
+        q_r = q_next
+    raise RuntimeError(
+        f"value iteration did not converge to {tol} in {max_iterations} iterations: "
+        "lower gamma or raise max_iterations"
     )
 
 
