@@ -1,4 +1,4 @@
-"""A replay buffer that stores the frozen prior's cache at insertion (DESIGN.md, RQL issue item 6)."""
+"""A replay buffer that stores the frozen prior's cache at insertion, so updates never run it."""
 
 from __future__ import annotations
 

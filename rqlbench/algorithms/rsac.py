@@ -20,7 +20,11 @@ from torch import Tensor
 
 from rqlbench import residual
 from rqlbench.algorithms.buffers import PriorReplayBuffer, PriorReplayBufferSamples
-from rqlbench.algorithms.soft_q import _attach_prior, _require_nonnegative_omega
+from rqlbench.algorithms.soft_q import (
+    _attach_prior,
+    _require_nonnegative_omega,
+    require_action_space,
+)
 from rqlbench.priors import Prior
 
 
@@ -48,7 +52,9 @@ class RSAC(SAC):
         if omega_warmup is not None:
             factor, steps = omega_warmup
             if not (np.isfinite(factor) and factor >= 0 and int(steps) >= 0):
-                raise ValueError(f"omega_warmup must be (factor >= 0, steps >= 0), got {omega_warmup}")
+                raise ValueError(
+                    f"omega_warmup must be (factor >= 0, steps >= 0), got {omega_warmup}"
+                )
         if _init_setup_model and prior is None:
             raise ValueError("RSAC needs a prior: RSAC(prior, env, ...) (see rqlbench.priors)")
         if kwargs.get("n_steps", 1) != 1:
@@ -57,16 +63,18 @@ class RSAC(SAC):
             raise ValueError("use_sde is not supported by RSAC: the customized policy is SAC's")
         self.prior, self.omega, self.omega_warmup = prior, float(omega), omega_warmup
         self.cache_prior = cache_prior
+        require_action_space(
+            env,
+            spaces.Box,
+            "RSAC needs a continuous (Box) action space",
+            "use RSQL for discrete actions",
+        )
         self.prior_spec = None if prior is None else (type(prior), prior.spec())
         kwargs.setdefault("replay_buffer_class", PriorReplayBuffer)
         kwargs.setdefault("replay_buffer_kwargs", {})
         super().__init__(policy, env, _init_setup_model=_init_setup_model, **kwargs)
 
     def _setup_model(self) -> None:
-        if not isinstance(self.action_space, spaces.Box):
-            raise ValueError(
-                f"RSAC needs a continuous (Box) action space, got {self.action_space}: use RSQL"
-            )
         self.prior = _attach_prior(self)
         self.replay_buffer_kwargs.update(
             cache_dim=self.prior.cache_dim, store_current=True, cache=self.cache_prior
@@ -116,7 +124,9 @@ class RSAC(SAC):
         self.ent_coef_optimizer.step()
         return ent_coef
 
-    def _update_critic(self, data: PriorReplayBufferSamples, omega: float, ent_coef: Tensor) -> Tensor:
+    def _update_critic(
+        self, data: PriorReplayBufferSamples, omega: float, ent_coef: Tensor
+    ) -> Tensor:
         with torch.no_grad():
             next_actions, next_log_prob = self.actor.action_log_prob(data.next_observations)
             next_q = torch.cat(self.critic_target(data.next_observations, next_actions), dim=1)

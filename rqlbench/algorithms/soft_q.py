@@ -76,6 +76,12 @@ class SoftQ(DQN):
         if kwargs.get("n_steps", 1) != 1:
             raise ValueError(f"n_steps must be 1 for soft targets, got {kwargs['n_steps']}")
         self.alpha, self.loss = float(alpha), loss
+        require_action_space(
+            env,
+            spaces.Discrete,
+            f"{type(self).__name__} needs a Discrete action space",
+            "use RSAC / SAC for continuous actions",
+        )
         super().__init__(
             policy,
             env,
@@ -86,11 +92,6 @@ class SoftQ(DQN):
         )
 
     def _setup_model(self) -> None:
-        if not isinstance(self.action_space, spaces.Discrete):
-            raise ValueError(
-                f"{type(self).__name__} needs a Discrete action space, got {self.action_space}: "
-                "use RSAC / SAC for continuous actions"
-            )
         super()._setup_model()
         self.policy.alpha = self.alpha
 
@@ -106,9 +107,13 @@ class SoftQ(DQN):
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
             with torch.no_grad():
                 next_value = self._next_value(self.q_net_target(data.next_observations), data)
-                target = data.rewards.flatten() + self.gamma * (1 - data.dones.flatten()) * next_value
+                target = (
+                    data.rewards.flatten() + self.gamma * (1 - data.dones.flatten()) * next_value
+                )
             q = self.q_net(data.observations).gather(1, data.actions.long()).flatten()
-            loss = 0.5 * F.mse_loss(q, target) if self.loss == "mse" else F.smooth_l1_loss(q, target)
+            loss = (
+                0.5 * F.mse_loss(q, target) if self.loss == "mse" else F.smooth_l1_loss(q, target)
+            )
             losses.append(loss.item())
             self.policy.optimizer.zero_grad()
             loss.backward()
@@ -174,6 +179,13 @@ def _attach_prior(model: Any) -> Prior:
         prior = prior_class.from_spec(spec)
     check_prior_matches(prior, model.observation_space, model.action_space)
     return prior.to(model.device).freeze()
+
+
+def require_action_space(env: Any, kind: type[spaces.Space], needs: str, fix: str) -> None:
+    """ValueError (before SB3's bare assertion) when the env's action space is the wrong kind."""
+    space = getattr(env, "action_space", None)
+    if space is not None and not isinstance(space, kind):
+        raise ValueError(f"{needs}, got {space}: {fix}")
 
 
 def _require_positive(name: str, value: float, meaning: str) -> None:

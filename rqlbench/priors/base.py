@@ -82,10 +82,12 @@ class DiscretePrior(Prior):
 
 
 def squashed_gaussian_log_prob(mean: Tensor, log_std: Tensor, actions: Tensor) -> Tensor:
-    """log-density [B] of tanh(N(mean, exp(log_std))) at actions in (-1, 1), clamped at the bounds."""
+    """Log-density [B] of tanh(N(mean, exp(log_std))) at actions, clamped inside (-1, 1)."""
     actions = actions.clamp(-1.0 + ACTION_CLAMP, 1.0 - ACTION_CLAMP)
     pre_tanh = torch.atanh(actions)
-    gaussian = -0.5 * ((pre_tanh - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+    gaussian = (
+        -0.5 * ((pre_tanh - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+    )
     return (gaussian - torch.log1p(-actions.pow(2))).sum(dim=1)
 
 
@@ -139,7 +141,11 @@ def check_prior_matches(
         ("action", prior.action_space, action_space),
         ("observation", prior.observation_space, observation_space),
     ):
-        if isinstance(theirs, spaces.Box) and isinstance(mine, spaces.Box) and what == "observation":
+        if (
+            isinstance(theirs, spaces.Box)
+            and isinstance(mine, spaces.Box)
+            and what == "observation"
+        ):
             matches = mine.shape == theirs.shape  # observation bounds often differ harmlessly
         else:
             matches = _same_space(mine, theirs)

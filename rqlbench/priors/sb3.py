@@ -62,7 +62,9 @@ class SACPolicyPrior(_PolicySpec, SquashedGaussianPrior):
 
     def __init__(self, policy: SACPolicy) -> None:
         if policy.actor.use_sde:
-            raise ValueError("SAC priors with gSDE (use_sde=True) are not supported: retrain without")
+            raise ValueError(
+                "SAC priors with gSDE (use_sde=True) are not supported: retrain without"
+            )
         super().__init__(policy.observation_space, policy.action_space)
         self.policy = policy
         self.freeze()

@@ -1,0 +1,1 @@
+"""Customization tasks: environments with basic and add-on rewards, metrics and defaults."""
