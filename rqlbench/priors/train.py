@@ -56,7 +56,7 @@ def demonstrations(
     seed: int = 0,
     min_transitions: int = 0,
 ) -> list[TrajectoryWithRew]:
-    """At least `episodes` episodes and `min_transitions` steps of the expert's stochastic policy."""
+    """At least `episodes` episodes and `min_transitions` steps of the stochastic expert."""
     venv = make_vec_env(make_env, n_envs=1, seed=seed, wrapper_class=RolloutInfoWrapper)
     return rollout.rollout(
         expert,
