@@ -17,6 +17,9 @@ RATIOS = [
     ("C++ core with Python callbacks / pure-Python reference", "cpp_callbacks_rollouts",
      "python_reference_rollouts"),
     ("search_batch 2 threads / 1 thread", "batch_2_threads", "batch_1_thread"),
+    ("RSAC / SB3 SAC, gradient updates/s", "rsac_updates", "sb3_sac_updates"),
+    ("RSQL / SB3 DQN, gradient updates/s", "rsql_updates", "sb3_dqn_updates"),
+    ("SoftQ / SB3 DQN, gradient updates/s", "soft_q_updates", "sb3_dqn_updates"),
 ]  # fmt: skip
 
 

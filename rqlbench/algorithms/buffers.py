@@ -116,4 +116,8 @@ class PriorReplayBuffer(ReplayBuffer):
             prior,
             next_prior,
         )
-        return PriorReplayBufferSamples(*map(self.to_torch, data))
+        return PriorReplayBufferSamples(*map(self._to_torch, data))
+
+    def _to_torch(self, array: np.ndarray) -> Tensor:
+        # Fancy indexing already copied the arrays: share their memory instead of copying again.
+        return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)

@@ -24,6 +24,7 @@ from rqlbench.algorithms.soft_q import (
     _attach_prior,
     _require_nonnegative_omega,
     require_action_space,
+    with_fused_adam,
 )
 from rqlbench.priors import Prior
 
@@ -72,7 +73,9 @@ class RSAC(SAC):
         self.prior_spec = None if prior is None else (type(prior), prior.spec())
         kwargs.setdefault("replay_buffer_class", PriorReplayBuffer)
         kwargs.setdefault("replay_buffer_kwargs", {})
-        super().__init__(policy, env, _init_setup_model=_init_setup_model, **kwargs)
+        super().__init__(
+            policy, env, _init_setup_model=_init_setup_model, **with_fused_adam(kwargs)
+        )
 
     def _setup_model(self) -> None:
         self.prior = _attach_prior(self)
@@ -158,8 +161,11 @@ class RSAC(SAC):
         q_pi = torch.cat(self.critic(data.observations, actions_pi), dim=1).min(dim=1).values
         prior_log_prob = self.prior.log_prob_from_cache(data.prior, actions_pi)
         loss = residual.rsac_actor_loss(log_prob, q_pi, prior_log_prob, omega, ent_coef)
-        self.actor.optimizer.zero_grad()
-        loss.backward()
+        # Gradients for the actor only: the critics' would be discarded anyway.
+        params = self.actor.optimizer.param_groups[0]["params"]
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        for param, grad in zip(params, grads, strict=True):
+            param.grad = grad
         self.actor.optimizer.step()
         return loss.detach()
 

@@ -88,12 +88,13 @@ class SoftQ(DQN):
             learning_starts=learning_starts,
             exploration_initial_eps=exploration_initial_eps,
             exploration_final_eps=exploration_final_eps,
-            **kwargs,
+            **with_fused_adam(kwargs),
         )
 
     def _setup_model(self) -> None:
         super()._setup_model()
         self.policy.alpha = self.alpha
+        self._trained_params = list(self.q_net.parameters())  # walked once, not per update
 
     # The soft value of the next state; RSQL adds the prior (paper eq. 8).
     def _next_value(self, next_q: Tensor, data: Any) -> Tensor:
@@ -117,7 +118,7 @@ class SoftQ(DQN):
             losses.append(loss.item())
             self.policy.optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(self._trained_params, self.max_grad_norm)
             self.policy.optimizer.step()
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
@@ -186,6 +187,16 @@ def require_action_space(env: Any, kind: type[spaces.Space], needs: str, fix: st
     space = getattr(env, "action_space", None)
     if space is not None and not isinstance(space, kind):
         raise ValueError(f"{needs}, got {space}: {fix}")
+
+
+def with_fused_adam(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """kwargs with fused Adam (same math as SB3's default Adam, one kernel per step) unless set."""
+    policy_kwargs = dict(kwargs.get("policy_kwargs") or {})
+    policy_kwargs["optimizer_kwargs"] = {
+        "fused": True,
+        **(policy_kwargs.get("optimizer_kwargs") or {}),
+    }
+    return {**kwargs, "policy_kwargs": policy_kwargs}
 
 
 def _require_positive(name: str, value: float, meaning: str) -> None:
