@@ -7,15 +7,19 @@ import torch
 
 from rqlbench import residual
 
-torch.set_default_dtype(torch.float64)
+F64 = torch.float64
+
+
+def t(values) -> torch.Tensor:
+    return torch.tensor(values, dtype=F64)
 
 
 def random_mdp(seed: int, num_states: int = 6, num_actions: int = 4):
     g = torch.Generator().manual_seed(seed)
-    transition = torch.rand(num_states, num_actions, num_states, generator=g) ** 3
+    transition = torch.rand(num_states, num_actions, num_states, generator=g, dtype=F64) ** 3
     transition /= transition.sum(-1, keepdim=True)
-    reward = torch.randn(num_states, num_actions, generator=g)
-    addon = torch.randn(num_states, num_actions, generator=g)
+    reward = torch.randn(num_states, num_actions, generator=g, dtype=F64)
+    addon = torch.randn(num_states, num_actions, generator=g, dtype=F64)
     return transition, reward, addon
 
 
@@ -23,7 +27,7 @@ def random_mdp(seed: int, num_states: int = 6, num_actions: int = 4):
 def test_invariant_1_residual_soft_vi_matches_full_reward_and_loglik_reward(seed):
     transition, reward, addon = random_mdp(seed)
     g = torch.Generator().manual_seed(1000 + seed)
-    alpha, alpha_hat, omega, gamma = (0.2 + 2 * torch.rand(4, generator=g)).tolist()
+    alpha, alpha_hat, omega, gamma = (0.2 + 2 * torch.rand(4, generator=g, dtype=F64)).tolist()
     gamma = min(gamma, 0.9)
     omega_prime = omega * alpha
 
@@ -54,8 +58,8 @@ def test_invariant_1_residual_soft_vi_matches_full_reward_and_loglik_reward(seed
 
 
 def test_zero_omega_ignores_impossible_actions():
-    log_prior = torch.tensor([[0.0, -math.inf]])
-    q_r = torch.tensor([[1.0, 2.0]])
+    log_prior = t([[0.0, -math.inf]])
+    q_r = t([[1.0, 2.0]])
     assert torch.equal(residual.prior_term(log_prior, 0.0), torch.zeros(1, 2))
     policy = residual.customized_policy(q_r, log_prior, 0.0, 1.0)
     assert torch.allclose(policy, torch.softmax(q_r, -1))
@@ -63,10 +67,10 @@ def test_zero_omega_ignores_impossible_actions():
 
 
 def test_rsql_target_by_hand():
-    r = torch.tensor([0.5, -1.0])
-    done = torch.tensor([0.0, 1.0])
-    next_q = torch.tensor([[1.0, 0.0], [3.0, 4.0]])
-    next_log_prior = torch.log(torch.tensor([[0.25, 0.75], [0.5, 0.5]]))
+    r = t([0.5, -1.0])
+    done = t([0.0, 1.0])
+    next_q = t([[1.0, 0.0], [3.0, 4.0]])
+    next_log_prior = torch.log(t([[0.25, 0.75], [0.5, 0.5]]))
     omega, alpha, gamma = 2.0, 0.5, 0.9
     y = residual.rsql_target(r, done, next_q, next_log_prior, omega, alpha, gamma)
     # V_R = α log Σ exp(Q/α) π^(ω'/α) = 0.5 log(e^2·0.25^4 + e^0·0.75^4)
@@ -75,11 +79,11 @@ def test_rsql_target_by_hand():
 
 
 def test_rsac_critic_target_and_actor_loss_by_hand():
-    r = torch.tensor([1.0, 2.0])
-    done = torch.tensor([0.0, 1.0])
-    q_min = torch.tensor([3.0, 5.0])
-    prior_lp = torch.tensor([-1.0, -2.0])
-    policy_lp = torch.tensor([-0.5, 0.7])
+    r = t([1.0, 2.0])
+    done = t([0.0, 1.0])
+    q_min = t([3.0, 5.0])
+    prior_lp = t([-1.0, -2.0])
+    policy_lp = t([-0.5, 0.7])
     omega, alpha, gamma = 0.3, 0.2, 0.99
     y = residual.rsac_critic_target(r, done, q_min, prior_lp, policy_lp, omega, alpha, gamma)
     assert y.tolist() == pytest.approx([1.0 + 0.99 * (3.0 - 0.3 + 0.1), 2.0], abs=1e-12)
@@ -91,8 +95,8 @@ def test_rsac_critic_target_and_actor_loss_by_hand():
 def test_finite_horizon_matches_backward_induction_by_hand():
     # Two states, two actions; state 1 is terminal.
     next_state = torch.tensor([[0, 1], [1, 1]])
-    addon = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
-    log_prior = torch.log(torch.tensor([[0.5, 0.5], [0.5, 0.5]]))
+    addon = t([[1.0, 2.0], [0.0, 0.0]])
+    log_prior = torch.log(t([[0.5, 0.5], [0.5, 0.5]]))
     terminal = torch.tensor([False, True])
     q = residual.finite_horizon_residual_soft_q(
         next_state, addon, log_prior, terminal, omega=1.0, alpha=1.0, gamma=0.5, horizon=2
