@@ -1,0 +1,108 @@
+"""What a customization task is, and the one wrapper that puts its rewards on every step.
+
+A task fixes an environment and its configuration, the basic reward r (what the prior was trained
+for), the add-on reward r_R (the new requirement), the per-episode task metric and the success
+criterion (DESIGN.md section 4). Every step's ``info`` carries ``basic_reward``, ``addon_reward``
+and the metric's raw ingredients, computed once here, so training and evaluation never
+recompute them differently. Which reward ``step`` returns is the `reward` argument: the
+customizing learner sees only the add-on reward.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+
+RewardMode = Literal["addon", "basic", "full"]
+REWARD_MODES = ("addon", "basic", "full")
+
+
+@dataclass(frozen=True)
+class StepRewards:
+    """The task's view of one transition."""
+
+    basic: float
+    addon: float
+    ingredients: dict[str, float]  # what the metric and success are computed from
+
+
+class Task(ABC):
+    """A customization task: env factory, rewards, metric and success criterion."""
+
+    name: str
+    metric_name: str  # e.g. "mean |x|", shown in tables
+    metric_higher_is_better: bool
+
+    @abstractmethod
+    def make_base_env(self, render_mode: str | None = None) -> gym.Env:
+        """The configured environment, before the task's reward wrapper."""
+
+    @abstractmethod
+    def rewards(self, env: gym.Env, action: Any, base_reward: float, info: dict) -> StepRewards:
+        """Basic and add-on reward of the step just taken in `env` (already stepped)."""
+
+    @abstractmethod
+    def metric(self, steps: Sequence[dict[str, float]]) -> float:
+        """The task metric of one episode from its per-step ingredients."""
+
+    @abstractmethod
+    def success(self, steps: Sequence[dict[str, float]], terminated: bool, truncated: bool) -> bool:
+        """Whether the episode met the basic task's success criterion."""
+
+    def make_env(self, reward: RewardMode = "addon", omega: float = 1.0) -> gym.Env:
+        """The task's env; `step` returns the add-on, basic or full (ω·r + r_R) reward."""
+        if reward not in REWARD_MODES:
+            raise ValueError(f"reward must be one of {REWARD_MODES}, got {reward!r}")
+        return TaskRewardWrapper(self.make_base_env(), self, reward, omega)
+
+
+class TaskRewardWrapper(gym.Wrapper):
+    """Computes the task's rewards once per step, records them in info, returns the chosen one."""
+
+    def __init__(self, env: gym.Env, task: Task, reward: RewardMode, omega: float) -> None:
+        super().__init__(env)
+        self.task, self.reward_mode, self.omega = task, reward, omega
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        obs, base_reward, terminated, truncated, info = self.env.step(action)
+        r = self.task.rewards(self.env, action, float(base_reward), info)
+        basic, addon = float(r.basic), float(r.addon)
+        info = {**info, "basic_reward": basic, "addon_reward": addon, **r.ingredients}
+        chosen = {"addon": addon, "basic": basic, "full": self.omega * basic + addon}
+        return obs, chosen[self.reward_mode], terminated, truncated, info
+
+
+_REGISTRY: dict[str, Callable[[], Task]] = {}
+
+
+def register_task(name: str) -> Callable[[type[Task]], type[Task]]:
+    """Class decorator: adds a task to the registry under `name`."""
+
+    def add(cls: type[Task]) -> type[Task]:
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
+def task_names() -> list[str]:
+    """The registered task names."""
+    return sorted(_REGISTRY)
+
+
+def get_task(name: str) -> Task:
+    """The task registered as `name`; unknown names list the valid ones."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown task {name!r}: choose one of {', '.join(task_names())}")
+    return _REGISTRY[name]()
+
+
+def mean_of(steps: Sequence[dict[str, float]], key: str) -> float:
+    """Mean of one ingredient over an episode (nan for an empty one)."""
+    return float(np.mean([s[key] for s in steps])) if steps else float("nan")

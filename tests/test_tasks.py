@@ -1,0 +1,129 @@
+"""Task rewards, metrics and success against values computed by hand on crafted states."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rqlbench.tasks import get_task, task_names
+from rqlbench.tasks.driving import STRIP_OFFSET
+
+
+def test_registry_lists_the_tasks_and_refuses_unknown_names():
+    assert {"cartpole", "mountaincar", "highway", "parking"} <= set(task_names())
+    with pytest.raises(ValueError, match=r"unknown task 'cartpol': choose one of cartpole, "):
+        get_task("cartpol")
+    with pytest.raises(ValueError, match="reward must be one of"):
+        get_task("cartpole").make_env(reward="total")
+
+
+def test_cartpole_rewards_metric_and_success():
+    task = get_task("cartpole")
+    env = task.make_base_env()
+    env.reset(seed=0)
+    env.unwrapped.state = np.array([1.2, 0.0, -0.1, 0.0])
+    r = task.rewards(env, 0, 1.0, {})
+    assert r.basic == pytest.approx(1 - 10 * 0.1 / 0.2095)
+    assert r.addon == pytest.approx(-0.5)
+    steps = [{"abs_x": 0.1}, {"abs_x": 0.3}]
+    assert task.metric(steps) == pytest.approx(0.2)
+    assert task.success([{"abs_x": 0.0}] * 500, terminated=False, truncated=True)
+    assert not task.success([{"abs_x": 0.0}] * 120, terminated=True, truncated=False)
+
+
+def test_reward_modes_return_addon_basic_or_full():
+    for mode, expected in (("addon", "addon"), ("basic", "basic"), ("full", "full")):
+        env = get_task("cartpole").make_env(reward=mode, omega=2.0)
+        env.reset(seed=0)
+        _, reward, *_, info = env.step(1)
+        full = 2.0 * info["basic_reward"] + info["addon_reward"]
+        value = {"addon": info["addon_reward"], "basic": info["basic_reward"], "full": full}
+        assert reward == pytest.approx(value[expected])
+
+
+def test_mountaincar_counts_negative_actions():
+    task = get_task("mountaincar")
+    env = task.make_base_env()
+    env.reset(seed=0)
+    assert task.rewards(env, np.array([-0.3]), -0.009, {}).addon == pytest.approx(-0.1)
+    positive = task.rewards(env, np.array([0.2]), -0.004, {})
+    assert positive.addon == 0.0 and positive.basic == -0.004
+    assert task.metric([{"negative_action": 1.0}] * 3 + [{"negative_action": 0.0}]) == 3
+    assert task.success([], terminated=True, truncated=False)
+
+
+@pytest.fixture(scope="module")
+def highway():
+    task = get_task("highway")
+    env = task.make_base_env()
+    env.reset(seed=0)
+    return task, env
+
+
+@pytest.mark.parametrize(("lane", "addon"), [(2, 0.5), (1, 0.25), (0, 0.0)])
+def test_highway_rightmost_lane_is_best(highway, lane, addon):
+    task, env = highway
+    vehicle = env.unwrapped.vehicle
+    vehicle.lane_index = vehicle.target_lane_index = (*vehicle.lane_index[:2], lane)
+    vehicle.speed, vehicle.heading, vehicle.crashed = 25.0, 0.0, False
+    r = task.rewards(env, 1, 0.0, {})
+    assert r.addon == pytest.approx(addon)
+    assert r.basic == pytest.approx(1.0 + 0.4 * 0.5)  # 25 m/s is half-way in [20, 30]
+    assert r.ingredients["lane_fraction"] == pytest.approx(lane / 2)
+
+
+def test_highway_crash_and_success(highway):
+    task, env = highway
+    vehicle = env.unwrapped.vehicle
+    vehicle.speed, vehicle.heading, vehicle.crashed = 35.0, 0.0, True
+    r = task.rewards(env, 1, 0.0, {})
+    assert r.basic == pytest.approx(-0.5 + 0.4 + 1.0)  # speed clipped to 1
+    steps = [{"lane_fraction": 1.0, "crashed": 0.0}, {"lane_fraction": 0.5, "crashed": 1.0}]
+    assert task.metric(steps) == pytest.approx(0.75)
+    assert not task.success(steps, terminated=True, truncated=False)
+    assert task.success(steps[:1], terminated=False, truncated=True)
+    vehicle.crashed = False
+
+
+@pytest.fixture(scope="module")
+def parking():
+    task = get_task("parking")
+    env = task.make_base_env()
+    env.reset(seed=0)
+    return task, env
+
+
+def _place(env, lateral: float) -> None:
+    vehicle = env.unwrapped.vehicle
+    goal = vehicle.goal
+    across = np.array([-math.sin(goal.heading), math.cos(goal.heading)])
+    vehicle.position = goal.position + lateral * across
+    vehicle.heading = goal.heading
+
+
+def test_parking_car_on_a_boundary_line_gets_minus_one(parking):
+    task, env = parking
+    _place(env, STRIP_OFFSET)  # centred on one line
+    assert task.rewards(env, np.zeros(2), 0.0, {}).addon == -1.0
+    _place(env, -STRIP_OFFSET - 0.9)  # half the 2 m wide car over the other line
+    assert task.rewards(env, np.zeros(2), 0.0, {}).addon == -1.0
+
+
+def test_parking_car_inside_the_slot_is_clear_and_succeeds(parking):
+    task, env = parking
+    _place(env, 0.0)  # the 2 m wide car in the 4 m slot: 1 m from each line
+    r = task.rewards(env, np.zeros(2), 0.0, {})
+    assert r.addon == 0.0 and r.basic > -0.12
+    _place(env, 3.5)  # beside the slot, clear of both lines
+    assert task.rewards(env, np.zeros(2), 0.0, {}).addon == 0.0
+    clean = [{"contact": 0.0, "basic": -0.5}, {"contact": 0.0, "basic": -0.05}]
+    assert task.metric(clean) == 1.0 and task.success(clean, terminated=True, truncated=False)
+    touched = [{"contact": 1.0, "basic": -0.5}]
+    assert task.metric(touched) == 0.0 and not task.success(touched, False, True)
+
+
+def test_parking_observation_is_goal_then_ego(parking):
+    _, env = parking
+    obs, _ = env.reset(seed=1)
+    raw = env.unwrapped.observation_type.observe()
+    np.testing.assert_allclose(obs, np.concatenate([raw["desired_goal"], raw["observation"]]))
