@@ -9,8 +9,12 @@ train it.
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -27,9 +31,13 @@ from imitation.util.networks import RunningNorm
 from stable_baselines3 import SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.callbacks import CheckpointCallback
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.monitor import Monitor
 
 from rqlbench.algorithms.soft_q import SoftQ
+from rqlbench.evaluation import evaluate, summarize
+from rqlbench.tasks import get_task
 
 EnvFactory = Callable[[], gym.Env]
 
@@ -120,3 +128,94 @@ class _LateReward:
     def __call__(self, **transitions: np.ndarray) -> np.ndarray:
         assert self.fn is not None, "GAIL binds the reward before training"
         return self.fn(**transitions)
+
+
+def train_task_prior(
+    task_name: str,
+    kind: str,
+    workdir: str | Path,
+    seed: int = 0,
+    steps: int | None = None,
+    checkpoint_every: int = 10_000,
+    eval_episodes: int = 100,
+) -> Path:
+    """Trains (or resumes) a task's RL or IL prior in `workdir`; returns its prior.zip.
+
+    Checkpoints (model and replay buffer) go to workdir/checkpoints every `checkpoint_every`
+    steps, and a rerun resumes from the newest one. The IL prior imitates workdir/../rl/prior.zip.
+    Writes card.json: the command, seed, steps, settings and the evaluation summary.
+    """
+    if kind not in ("rl", "il"):
+        raise ValueError(f"kind must be 'rl' or 'il', got {kind!r}")
+    task = get_task(task_name)
+    settings = task.config()["prior"][kind]
+    steps = steps or int(settings["steps"])
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    def make_env() -> gym.Env:
+        return Monitor(task.make_env(reward="basic"))
+
+    if kind == "rl":
+        model = _train_resumable(
+            make_env, settings["learner"], steps, seed, workdir, checkpoint_every
+        )
+    else:
+        expert = _load_learner(workdir.parent / "rl" / "prior.zip", None)
+        model = train_il_prior(
+            expert, make_env, steps, seed, demo_episodes=int(settings["demo_episodes"]),
+            learner_kwargs=task.config()["prior"]["rl"]["learner"],
+        )  # fmt: skip
+    prior_path = workdir / "prior.zip"
+    model.save(prior_path)
+    card = {
+        "task": task_name,
+        "kind": kind,
+        "command": " ".join(sys.argv),
+        "seed": seed,
+        "steps": steps,
+        "settings": settings,
+        "evaluation": summarize(evaluate(model, task, eval_episodes, seed=10_000)),
+    }
+    (workdir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    return prior_path
+
+
+def _train_resumable(
+    make_env: EnvFactory,
+    learner_kwargs: dict[str, Any],
+    steps: int,
+    seed: int,
+    workdir: Path,
+    checkpoint_every: int,
+) -> BaseAlgorithm:
+    venv = make_vec_env(make_env, n_envs=1, seed=seed)
+    checkpoints = workdir / "checkpoints"
+    latest = _latest_checkpoint(checkpoints)
+    if latest is None:
+        model = max_entropy_learner(venv, seed, **learner_kwargs)
+    else:
+        model = _load_learner(latest, venv)
+        model.load_replay_buffer(str(latest).replace("rl_model_", "rl_model_replay_buffer_")[:-4])
+    remaining = steps - model.num_timesteps
+    if remaining > 0:
+        callback = CheckpointCallback(checkpoint_every, str(checkpoints), save_replay_buffer=True)
+        model.learn(remaining, callback=callback, reset_num_timesteps=latest is None)
+    return model
+
+
+def _latest_checkpoint(directory: Path) -> Path | None:
+    found = [
+        (int(m.group(1)), p)
+        for p in directory.glob("rl_model_*_steps.zip")
+        if (m := re.fullmatch(r"rl_model_(\d+)_steps\.zip", p.name))
+    ]
+    return max(found)[1] if found else None
+
+
+def _load_learner(path: Path, env: Any) -> BaseAlgorithm:
+    """A saved SoftQ or SAC model, whichever the zip holds."""
+    try:
+        return SoftQ.load(path, env=env)
+    except (KeyError, ValueError, TypeError, AssertionError):
+        return SAC.load(path, env=env)

@@ -13,10 +13,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
+import yaml
 
 RewardMode = Literal["addon", "basic", "full"]
 REWARD_MODES = ("addon", "basic", "full")
@@ -53,6 +55,11 @@ class Task(ABC):
     @abstractmethod
     def success(self, steps: Sequence[dict[str, float]], terminated: bool, truncated: bool) -> bool:
         """Whether the episode met the basic task's success criterion."""
+
+    def config(self) -> dict[str, Any]:
+        """Per-method settings from rqlbench/tasks/configs/<name>.yaml."""
+        path = resources.files("rqlbench.tasks") / "configs" / f"{self.name}.yaml"
+        return yaml.safe_load(path.read_text())
 
     def make_env(self, reward: RewardMode = "addon", omega: float = 1.0) -> gym.Env:
         """The task's env; `step` returns the add-on, basic or full (ω·r + r_R) reward."""
