@@ -127,21 +127,49 @@ class RSAC(SAC):
         self.ent_coef_optimizer.step()
         return ent_coef
 
+    # Hooks of the update (eq. 9 and 10); the baselines change these only.
+    def _critic_target(
+        self,
+        data: PriorReplayBufferSamples,
+        next_actions: Tensor,
+        next_log_prob: Tensor,
+        next_q: Tensor,
+        omega: float,
+        ent_coef: Tensor,
+    ) -> Tensor:
+        """r_R + γ(1-d)[min Q_R(s',a') + ω' log π(a'|s') - α̂ log π̂(a'|s')], a' ~ π̂."""
+        return residual.rsac_critic_target(
+            data.rewards.flatten(),
+            data.dones.flatten(),
+            next_q,
+            self.prior.log_prob_from_cache(data.next_prior, next_actions),
+            next_log_prob,
+            omega,
+            ent_coef,
+            self.gamma,
+        )
+
+    def _actor_loss(
+        self,
+        data: PriorReplayBufferSamples,
+        actions_pi: Tensor,
+        log_prob: Tensor,
+        q_pi: Tensor,
+        omega: float,
+        ent_coef: Tensor,
+    ) -> Tensor:
+        """Mean of α̂ log π̂(a|s) - min Q_R(s,a) - ω' log π(a|s), a ~ π̂."""
+        prior_log_prob = self.prior.log_prob_from_cache(data.prior, actions_pi)
+        return residual.rsac_actor_loss(log_prob, q_pi, prior_log_prob, omega, ent_coef)
+
     def _update_critic(
         self, data: PriorReplayBufferSamples, omega: float, ent_coef: Tensor
     ) -> Tensor:
         with torch.no_grad():
             next_actions, next_log_prob = self.actor.action_log_prob(data.next_observations)
             next_q = torch.cat(self.critic_target(data.next_observations, next_actions), dim=1)
-            target = residual.rsac_critic_target(
-                data.rewards.flatten(),
-                data.dones.flatten(),
-                next_q.min(dim=1).values,
-                self.prior.log_prob_from_cache(data.next_prior, next_actions),
-                next_log_prob,
-                omega,
-                ent_coef,
-                self.gamma,
+            target = self._critic_target(
+                data, next_actions, next_log_prob, next_q.min(dim=1).values, omega, ent_coef
             )
         current = self.critic(data.observations, data.actions)
         loss = 0.5 * sum(F.mse_loss(q.flatten(), target) for q in current)
@@ -159,8 +187,7 @@ class RSAC(SAC):
         ent_coef: Tensor,
     ) -> Tensor:
         q_pi = torch.cat(self.critic(data.observations, actions_pi), dim=1).min(dim=1).values
-        prior_log_prob = self.prior.log_prob_from_cache(data.prior, actions_pi)
-        loss = residual.rsac_actor_loss(log_prob, q_pi, prior_log_prob, omega, ent_coef)
+        loss = self._actor_loss(data, actions_pi, log_prob, q_pi, omega, ent_coef)
         # Gradients for the actor only: the critics' would be discarded anyway.
         params = self.actor.optimizer.param_groups[0]["params"]
         grads = torch.autograd.grad(loss, params, allow_unused=True)

@@ -96,8 +96,13 @@ class SoftQ(DQN):
         self.policy.alpha = self.alpha
         self._trained_params = list(self.q_net.parameters())  # walked once, not per update
 
-    # The soft value of the next state; RSQL adds the prior (paper eq. 8).
+    # Hooks of the update; RSQL and the baselines change these only.
+    def _reward(self, data: Any, q: Tensor) -> Tensor:
+        """The reward the target uses (q: Q(s, .) of the online network, no gradient)."""
+        return data.rewards.flatten()
+
     def _next_value(self, next_q: Tensor, data: Any) -> Tensor:
+        """The soft value of s' from the target network's Q(s', .)."""
         return residual.soft_value(next_q, self.alpha)
 
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
@@ -106,12 +111,12 @@ class SoftQ(DQN):
         losses = []
         for _ in range(gradient_steps):
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            q_all = self.q_net(data.observations)
             with torch.no_grad():
+                reward = self._reward(data, q_all.detach())
                 next_value = self._next_value(self.q_net_target(data.next_observations), data)
-                target = (
-                    data.rewards.flatten() + self.gamma * (1 - data.dones.flatten()) * next_value
-                )
-            q = self.q_net(data.observations).gather(1, data.actions.long()).flatten()
+                target = reward + self.gamma * (1 - data.dones.flatten()) * next_value
+            q = q_all.gather(1, data.actions.long()).flatten()
             loss = (
                 0.5 * F.mse_loss(q, target) if self.loss == "mse" else F.smooth_l1_loss(q, target)
             )
@@ -154,11 +159,21 @@ class RSQL(SoftQ):
         kwargs.setdefault("replay_buffer_kwargs", {})
         super().__init__(policy, env, alpha, _init_setup_model=_init_setup_model, **kwargs)
 
+    store_prior_at_state: ClassVar[bool] = False  # baselines whose reward needs log π(a|s)
+
     def _setup_model(self) -> None:
         self.prior = _attach_prior(self)
-        self.replay_buffer_kwargs.update(cache_dim=self.prior.cache_dim, cache=self.cache_prior)
+        self.replay_buffer_kwargs.update(
+            cache_dim=self.prior.cache_dim,
+            cache=self.cache_prior,
+            store_current=self.store_prior_at_state,
+        )
         super()._setup_model()
         self.replay_buffer.prior = self.prior
+        self._set_acting_policy()
+
+    def _set_acting_policy(self) -> None:
+        """Acts with softmax((Q_R + ω' log π)/α̂) (eq. 6)."""
         self.policy.omega, self.policy.prior_log_probs = self.omega, self.prior.log_probs
 
     def _next_value(self, next_q: Tensor, data: Any) -> Tensor:
