@@ -15,8 +15,8 @@ from torch import nn
 from rqlbench import residual
 from rqlbench.algorithms import RSAC, RSQL, SoftQ
 from rqlbench.priors import (
+    ConstantGaussianPrior,
     DiscreteModulePrior,
-    SquashedGaussianPrior,
     load_prior,
     prior_from_model,
     squashed_gaussian_log_prob,
@@ -33,30 +33,6 @@ class TablePrior(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.table(obs.long().reshape(-1))
-
-
-class ConstantGaussianPrior(SquashedGaussianPrior):
-    """The same tanh-squashed Gaussian in every state."""
-
-    def __init__(self, observation_space, action_space, mean: float, log_std: float) -> None:
-        super().__init__(observation_space, action_space)
-        self.register_buffer("mean", torch.tensor([mean], dtype=torch.float32))
-        self.register_buffer("log_std", torch.tensor([log_std], dtype=torch.float32))
-
-    def gaussian(self, obs):
-        return self.mean.expand(obs.shape[0], -1), self.log_std.expand(obs.shape[0], -1)
-
-    def spec(self):
-        return dict(
-            observation_space=self.observation_space,
-            action_space=self.action_space,
-            mean=float(self.mean),
-            log_std=float(self.log_std),
-        )
-
-    @classmethod
-    def from_spec(cls, spec):
-        return cls(**spec)
 
 
 def tabular_task(seed: int, num_states: int = 6, num_actions: int = 3):

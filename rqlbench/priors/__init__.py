@@ -2,6 +2,7 @@
 
 from rqlbench.priors.base import (
     ACTION_CLAMP,
+    ConstantGaussianPrior,
     DiscretePrior,
     Prior,
     SquashedGaussianPrior,
@@ -18,6 +19,7 @@ from rqlbench.priors.sb3 import (
 
 __all__ = [
     "ACTION_CLAMP",
+    "ConstantGaussianPrior",
     "DiscreteModulePrior",
     "DiscretePrior",
     "Prior",

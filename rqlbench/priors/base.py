@@ -154,3 +154,36 @@ def check_prior_matches(
                 f"the prior's {what} space {_describe(mine)} does not match the env's "
                 f"{_describe(theirs)}: use a prior trained on this task's env"
             )
+
+
+class ConstantGaussianPrior(SquashedGaussianPrior):
+    """The same tanh-squashed Gaussian in every state: a prior for bandits and tests."""
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        mean: float | list[float],
+        log_std: float | list[float],
+    ) -> None:
+        super().__init__(observation_space, action_space)
+        dim = int(action_space.shape[0])
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).expand(dim).clone())
+        self.register_buffer(
+            "log_std", torch.as_tensor(log_std, dtype=torch.float32).expand(dim).clone()
+        )
+
+    def gaussian(self, obs: Tensor) -> tuple[Tensor, Tensor]:
+        return self.mean.expand(obs.shape[0], -1), self.log_std.expand(obs.shape[0], -1)
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "observation_space": self.observation_space,
+            "action_space": self.action_space,
+            "mean": self.mean.tolist(),
+            "log_std": self.log_std.tolist(),
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Prior:
+        return cls(**spec)

@@ -1,0 +1,34 @@
+"""Every method runs one tiny cell end to end, through the same interface."""
+
+import pytest
+
+from rqlbench.evaluation import evaluate
+from rqlbench.methods import MethodRun, method_names, run_method
+from rqlbench.priors.train import train_rl_prior
+from rqlbench.tasks import get_task
+
+TINY = dict(learning_starts=50, batch_size=16, policy_kwargs=dict(net_arch=[16]), buffer_size=1000)
+
+
+@pytest.fixture(scope="module", params=["cartpole", "mountaincar"])
+def cell(request):
+    task = get_task(request.param)
+    prior = train_rl_prior(lambda: task.make_env(reward="basic"), 100, seed=0, **TINY)
+    return task, prior
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_each_method_runs_a_tiny_cell(cell, method):
+    task, prior = cell
+    run = MethodRun(task=task, prior_model=prior, steps=120, seed=0, omega=0.5, settings=TINY)
+    policy = run_method(method, run)
+    records = evaluate(policy, task, episodes=1, seed=3)
+    assert records[0].length > 0
+    if method != "prior":
+        assert policy.num_timesteps >= 120
+
+
+def test_unknown_method_lists_the_valid_ones(cell):
+    task, prior = cell
+    with pytest.raises(ValueError, match="unknown method 'rsql': choose one of prior, rql, "):
+        run_method("rsql", MethodRun(task=task, prior_model=prior, steps=1, seed=0))
