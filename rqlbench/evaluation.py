@@ -49,6 +49,8 @@ def evaluate(
 
 def _episode(policy: Policy, task: Task, env: Any, seed: int, deterministic: bool) -> EpisodeRecord:
     obs, _ = env.reset(seed=seed)
+    if hasattr(policy, "bind"):  # planners search from the live env's state
+        policy.bind(env)
     steps: list[dict[str, float]] = []
     basic = addon = 0.0
     terminated = truncated = False
