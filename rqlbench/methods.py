@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,7 @@ class MethodRun:
         kwargs = dict(self.task.config()["prior"]["rl"]["learner"])
         if customized_temperature and self.discrete:
             kwargs["alpha"] = 1.0
-        return {**kwargs, **self.settings, "seed": self.seed}
+        return copy.deepcopy({**kwargs, **self.settings, "seed": self.seed})
 
 
 def _prior(run: MethodRun) -> Any:

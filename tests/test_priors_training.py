@@ -1,5 +1,7 @@
 """RL and IL (GAIL) prior training on tiny budgets: the pipeline, not the quality."""
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -8,7 +10,12 @@ from stable_baselines3 import SAC
 
 from rqlbench.algorithms import SoftQ
 from rqlbench.priors import SACPolicyPrior, SoftQPolicyPrior, prior_from_model
-from rqlbench.priors.train import demonstrations, train_il_prior, train_rl_prior
+from rqlbench.priors.train import (
+    demonstrations,
+    train_il_prior,
+    train_rl_prior,
+    train_task_prior,
+)
 from rqlbench.tasks.toy import QuadraticBandit
 
 TINY = dict(learning_starts=64, batch_size=32, policy_kwargs=dict(net_arch=[16]))
@@ -43,3 +50,24 @@ def test_gail_generator_learns_from_relabelled_replay(make_env, env_reward, lear
     assert isinstance(prior, prior_class)
     obs = torch.as_tensor(np.stack([make_env().observation_space.sample() for _ in range(4)]))
     assert torch.isfinite(prior.cache(obs.float())).all()
+
+
+def test_task_prior_training_resumes_from_its_newest_checkpoint(tmp_path, monkeypatch):
+    from rqlbench.tasks import get_task
+
+    task = get_task("cartpole")
+    settings = task.config()
+    settings["prior"]["rl"]["learner"].update(TINY, buffer_size=500)
+    monkeypatch.setattr(type(task), "config", lambda self: settings)
+    workdir = tmp_path / "cartpole" / "rl"
+    train_task_prior("cartpole", "rl", workdir, steps=200, checkpoint_every=100, eval_episodes=2)
+    checkpoints = sorted(p.name for p in (workdir / "checkpoints").iterdir())
+    assert checkpoints == ["rl_model_200_steps.zip", "rl_model_replay_buffer_200_steps.pkl"]
+    # A rerun with a larger budget continues from step 200 instead of starting over.
+    prior_path = train_task_prior(
+        "cartpole", "rl", workdir, steps=300, checkpoint_every=100, eval_episodes=2
+    )
+    assert SoftQ.load(prior_path).num_timesteps == 300
+    card = json.loads((workdir / "card.json").read_text())
+    assert card["steps"] == 300 and card["evaluation"]["episodes"] == 2
+    assert 0.0 <= card["evaluation"]["success_rate"] <= 1.0

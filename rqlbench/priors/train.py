@@ -9,6 +9,7 @@ train it.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -44,6 +45,8 @@ EnvFactory = Callable[[], gym.Env]
 
 def max_entropy_learner(env: Any, seed: int, **kwargs: Any) -> BaseAlgorithm:
     """SoftQ for a discrete action space, SAC for a continuous one."""
+    # SB3 writes into policy_kwargs: never into the caller's.
+    kwargs = {**kwargs, "policy_kwargs": copy.deepcopy(kwargs.get("policy_kwargs") or {})}
     if isinstance(env.action_space, spaces.Discrete):
         return SoftQ("MlpPolicy", env, seed=seed, **kwargs)
     return SAC("MlpPolicy", env, seed=seed, **kwargs)
@@ -199,9 +202,22 @@ def _train_resumable(
         model.load_replay_buffer(str(latest).replace("rl_model_", "rl_model_replay_buffer_")[:-4])
     remaining = steps - model.num_timesteps
     if remaining > 0:
-        callback = CheckpointCallback(checkpoint_every, str(checkpoints), save_replay_buffer=True)
+        callback = _LatestCheckpoint(checkpoint_every, str(checkpoints), save_replay_buffer=True)
         model.learn(remaining, callback=callback, reset_num_timesteps=latest is None)
     return model
+
+
+class _LatestCheckpoint(CheckpointCallback):
+    """Saves model and replay buffer, then deletes the older checkpoints (buffers are large)."""
+
+    def _on_step(self) -> bool:
+        result = super()._on_step()
+        if self.n_calls % self.save_freq == 0:
+            newest = f"_{self.num_timesteps}_steps."
+            for path in Path(self.save_path).glob("rl_model_*"):
+                if newest not in path.name:
+                    path.unlink()
+        return result
 
 
 def _latest_checkpoint(directory: Path) -> Path | None:
