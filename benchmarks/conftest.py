@@ -20,6 +20,8 @@ RATIOS = [
     ("RSAC / SB3 SAC, gradient updates/s", "rsac_updates", "sb3_sac_updates"),
     ("RSQL / SB3 DQN, gradient updates/s", "rsql_updates", "sb3_dqn_updates"),
     ("SoftQ / SB3 DQN, gradient updates/s", "soft_q_updates", "sb3_dqn_updates"),
+    ("highway decision: adapter / rl-agents-style (deepcopy + env.step)", "highway_adapter",
+     "highway_rl_agents_style"),
 ]  # fmt: skip
 
 
@@ -56,7 +58,7 @@ def pytest_terminal_summary(terminalreporter):
     for label, num, den in RATIOS:
         if num in RATES and den in RATES:
             lines.append(f"{label}: {RATES[num] / RATES[den]:.2f}x")
-    lines += [f"{label}: {value:.3g} {unit}" for label, (value, unit) in DERIVED.items()]
+    lines += [f"{label}: {value:.4g} {unit}" for label, (value, unit) in DERIVED.items()]
     terminalreporter.write_sep("=", "rqlbench speed (ratios measured in this run)")
     for line in lines:
         terminalreporter.write_line(line)
