@@ -127,3 +127,24 @@ def test_parking_observation_is_goal_then_ego(parking):
     obs, _ = env.reset(seed=1)
     raw = env.unwrapped.observation_type.observe()
     np.testing.assert_allclose(obs, np.concatenate([raw["desired_goal"], raw["observation"]]))
+
+
+def test_halfcheetah_addon_is_mechanical_power():
+    import mujoco
+
+    task = get_task("halfcheetah")
+    env = task.make_base_env()
+    env.reset(seed=0)
+    model, data = env.unwrapped.model, env.unwrapped.data
+    data.qvel[:] = 0.0
+    data.qvel[3] = 2.0  # back thigh joint, rad/s
+    data.ctrl[:] = 0.0
+    data.ctrl[0] = 0.5
+    mujoco.mj_forward(model, data)
+    gear = model.actuator_gear[0, 0]
+    power = abs(0.5 * gear * 2.0)  # force = ctrl for a motor; actuator velocity = gear·q̇
+    r = task.rewards(env, np.zeros(6), 1.5, {"x_velocity": 3.0})
+    assert r.addon == pytest.approx(-0.05 * power) and r.basic == 1.5
+    steps = [{"power": 10.0, "forward_speed": 2.5}, {"power": 20.0, "forward_speed": 1.7}]
+    assert task.metric(steps) == pytest.approx(15.0)
+    assert task.success(steps, False, True) and not task.success(steps[1:], False, True)

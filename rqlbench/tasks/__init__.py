@@ -4,7 +4,7 @@
 ``reward="basic"`` the one a prior trains on. Importing this package registers every task.
 """
 
-from rqlbench.tasks import classic, driving  # noqa: F401  (register the tasks)
+from rqlbench.tasks import classic, driving, locomotion  # noqa: F401  (register the tasks)
 from rqlbench.tasks.base import (
     REWARD_MODES,
     StepRewards,
