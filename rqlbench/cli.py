@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -65,6 +66,18 @@ def demo(args: argparse.Namespace) -> None:
     )
 
 
+def train_prior(args: argparse.Namespace) -> None:
+    """Train (or resume) a task's RL or IL prior; writes prior.zip and card.json."""
+    from rqlbench.priors.train import train_task_prior
+
+    workdir = Path(args.out) / args.task / args.kind
+    path = train_task_prior(
+        args.task, args.kind, workdir, seed=args.seed, steps=args.steps,
+        checkpoint_every=args.checkpoint_every, eval_episodes=args.eval_episodes,
+    )  # fmt: skip
+    print(f"prior: {path}\ncard: {workdir / 'card.json'}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rqlbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gamma", type=float, default=0.95, help="discount (0.95)")
     p.add_argument("--seed", type=int, default=0, help="seed (0)")
     p.set_defaults(run=demo)
+
+    from rqlbench.tasks import task_names
+
+    p = commands.add_parser(
+        "train-prior", help=train_prior.__doc__, description=train_prior.__doc__
+    )
+    p.add_argument("task", choices=task_names(), help="the task")
+    p.add_argument("--kind", choices=["rl", "il"], default="rl", help="RL prior or GAIL prior (rl)")
+    p.add_argument("--out", default="priors", help="output directory (priors/TASK/KIND)")
+    p.add_argument("--seed", type=int, default=0, help="seed (0)")
+    p.add_argument("--steps", type=_positive, default=None, help="steps (the task's default)")
+    p.add_argument("--checkpoint-every", type=_positive, default=10_000, help="steps (10000)")
+    p.add_argument("--eval-episodes", type=_positive, default=100, help="for the card (100)")
+    p.set_defaults(run=train_prior)
     return parser
 
 

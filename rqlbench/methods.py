@@ -66,6 +66,22 @@ def _residual(discrete: type[RSQL], continuous: type[RSAC], customized: bool) ->
     return make
 
 
+def _mcts(run: MethodRun) -> Any:
+    """Zero-shot residual ME-MCTS (no training): plans each decision on the live env."""
+    from rqlbench.mcts import MCTSConfig
+    from rqlbench.mcts.highway import HighwayPlanner
+
+    if run.task.name != "highway":
+        raise ValueError(
+            f"rql-mcts plans with highway-env as its model and runs on the highway task only, "
+            f"not {run.task.name!r}"
+        )
+    settings = {**run.task.config().get("methods", {}).get("rql-mcts", {}), **run.settings}
+    horizon = int(settings.pop("horizon", 6))
+    config = MCTSConfig(**{"omega": run.omega, "seed": run.seed, **settings})
+    return HighwayPlanner(prior_from_model(run.prior_model), config, horizon=horizon)
+
+
 def _full_reward(run: MethodRun) -> Any:
     env = run.task.make_env(reward="full", omega=run.omega)
     learner = SoftQ if run.discrete else SAC
@@ -75,6 +91,7 @@ def _full_reward(run: MethodRun) -> Any:
 METHODS: dict[str, Callable[[MethodRun], Any]] = {
     "prior": _prior,
     "rql": _residual(RSQL, RSAC, customized=True),
+    "rql-mcts": _mcts,
     "greedy": _residual(GreedySQL, GreedySAC, customized=True),
     "kl-reward": _residual(KLRewardSQL, KLRewardSAC, customized=False),
     "loglik-reward": _residual(LoglikRewardSQL, LoglikRewardSAC, customized=False),
