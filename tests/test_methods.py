@@ -34,12 +34,14 @@ def test_unknown_method_lists_the_valid_ones(cell):
         run_method("rsql", MethodRun(task=task, prior_model=prior, steps=1, seed=0))
 
 
-def test_rql_mcts_plans_highway_and_refuses_other_tasks(cell):
-    task, prior = cell
-    with pytest.raises(ValueError, match="runs on the highway task only"):
-        run_method("rql-mcts", MethodRun(task=task, prior_model=prior, steps=0, seed=0))
+def test_rql_mcts_plans_highway_and_refuses_other_tasks():
     highway = get_task("highway")
     highway_prior = train_rl_prior(lambda: highway.make_env(reward="basic"), 60, seed=0, **TINY)
+    with pytest.raises(ValueError, match="runs on the highway task only"):
+        run_method(
+            "rql-mcts",
+            MethodRun(task=get_task("cartpole"), prior_model=highway_prior, steps=0, seed=0),
+        )
     tiny = dict(num_simulations=2, max_depth=2, rollout_depth=1, horizon=2)
     planner = run_method(
         "rql-mcts",
