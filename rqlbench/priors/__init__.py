@@ -14,7 +14,9 @@ from rqlbench.priors.sb3 import (
     SACPolicyPrior,
     SoftQPolicyPrior,
     load_prior,
+    load_shipped_prior,
     prior_from_model,
+    shipped_prior_path,
 )
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "SquashedGaussianPrior",
     "check_prior_matches",
     "load_prior",
+    "load_shipped_prior",
     "prior_from_model",
+    "shipped_prior_path",
     "squashed_gaussian_log_prob",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import os
 import zipfile
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -141,3 +143,27 @@ def load_prior(path: str | os.PathLike, device: str | torch.device = "cpu") -> P
         f"{path!r} holds a {getattr(policy_class, '__name__', policy_class)} model, not a "
         "max-entropy prior: save a rqlbench.SoftQ or stable_baselines3.SAC model"
     )
+
+
+def shipped_prior_path(task: str, kind: str = "rl") -> Path:
+    """The prior rqlbench ships for a task (see its card.json beside it)."""
+    if kind not in ("rl", "il"):
+        raise ValueError(f"kind must be 'rl' or 'il', got {kind!r}")
+    path = Path(str(resources.files("rqlbench.priors") / "assets" / task / kind / "prior.zip"))
+    if not path.is_file():
+        shipped = sorted(
+            f"{p.parent.parent.name}/{p.parent.name}"
+            for p in Path(str(resources.files("rqlbench.priors") / "assets")).glob("*/*/prior.zip")
+        )
+        raise FileNotFoundError(
+            f"no shipped {kind} prior for task {task!r} (shipped: {', '.join(shipped) or 'none'}): "
+            f"train one with `rqlbench train-prior {task} --kind {kind}`"
+        )
+    return path
+
+
+def load_shipped_prior(task: str, kind: str = "rl") -> BaseAlgorithm:
+    """The shipped prior of a task as its trained SB3 model (SoftQ or SAC)."""
+    from rqlbench.priors.train import _load_learner
+
+    return _load_learner(shipped_prior_path(task, kind), None)

@@ -1,0 +1,29 @@
+"""The priors rqlbench ships: present, loadable, matching their task, as good as their cards say."""
+
+import json
+
+import pytest
+
+from rqlbench.evaluation import evaluate, summarize
+from rqlbench.priors import check_prior_matches, load_shipped_prior, prior_from_model
+from rqlbench.priors.sb3 import shipped_prior_path
+from rqlbench.tasks import get_task
+
+SHIPPED = [("cartpole", "rl")]
+
+
+@pytest.mark.parametrize(("task_name", "kind"), SHIPPED)
+def test_shipped_prior_loads_matches_its_task_and_reproduces_its_card(task_name, kind):
+    task = get_task(task_name)
+    model = load_shipped_prior(task_name, kind)
+    env = task.make_env()
+    check_prior_matches(prior_from_model(model), env.observation_space, env.action_space)
+    card = json.loads((shipped_prior_path(task_name, kind).parent / "card.json").read_text())
+    assert card["task"] == task_name and card["evaluation"]["episodes"] >= 100
+    summary = summarize(evaluate(model, task, episodes=10, seed=10_000))
+    assert summary["success_rate"] >= card["evaluation"]["success_rate"] - 0.1
+
+
+def test_missing_shipped_prior_says_how_to_train_one():
+    with pytest.raises(FileNotFoundError, match="rqlbench train-prior parking --kind il"):
+        load_shipped_prior("parking", "il")
