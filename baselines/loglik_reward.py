@@ -8,37 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
+from rqlbench.baselines.shaped_reward import ShapedRewardSAC, ShapedRewardSQL
 from torch import Tensor
 
 from rqlbench import residual
-from rqlbench.algorithms import RSAC, RSQL
 
 
-class LoglikRewardSQL(RSQL):
-    """Soft Q-learning on r_R + ω' log π(a|s); acts with softmax(Q/α̂)."""
+class LoglikRewardSQL(ShapedRewardSQL):
+    """Soft Q-learning on r_R + ω' log π(a|s)."""
 
-    store_prior_at_state = True
-
-    def _reward(self, data: Any, q: Tensor) -> Tensor:
+    def _shaped_reward(self, data: Any, q: Tensor) -> Tensor:
         prior_log_prob = data.prior.gather(1, data.actions.long()).flatten()
         return residual.loglik_augmented_reward(data.rewards.flatten(), prior_log_prob, self.omega)
 
-    def _next_value(self, next_q: Tensor, data: Any) -> Tensor:
-        return super(RSQL, self)._next_value(next_q, data)  # plain soft value, no prior
 
-    def _set_acting_policy(self) -> None:
-        self.policy.prior_log_probs = None
-
-
-class LoglikRewardSAC(RSAC):
+class LoglikRewardSAC(ShapedRewardSAC):
     """SAC on r_R + ω' log π(a|s)."""
 
-    def _critic_target(self, data, next_actions, next_log_prob, next_q, omega, ent_coef):
+    def _shaped_reward(self, data: Any, omega: float) -> Tensor:
         prior_log_prob = self.prior.log_prob_from_cache(data.prior, data.actions)
-        reward = residual.loglik_augmented_reward(data.rewards.flatten(), prior_log_prob, omega)
-        soft_next = next_q - ent_coef * next_log_prob
-        return reward + self.gamma * (1 - data.dones.flatten()) * soft_next
-
-    def _actor_loss(self, data, actions_pi, log_prob, q_pi, omega, ent_coef):
-        return torch.mean(ent_coef * log_prob - q_pi)
+        return residual.loglik_augmented_reward(data.rewards.flatten(), prior_log_prob, omega)
