@@ -108,4 +108,10 @@ def run_method(name: str, run: MethodRun) -> Any:
     """Trains (if the method learns) and returns the policy of method `name` for this cell."""
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}: choose one of {', '.join(method_names())}")
+    trained_for = getattr(run.prior_model, "rqlbench_task", None)
+    if trained_for is not None and trained_for != run.task.name:
+        raise ValueError(
+            f"the prior was trained for the {trained_for!r} task, not {run.task.name!r}: use "
+            f"that task's prior (load_shipped_prior({run.task.name!r}) or rqlbench train-prior)"
+        )
     return METHODS[name](run)

@@ -49,3 +49,13 @@ def test_rql_mcts_plans_highway_and_refuses_other_tasks():
     )
     record = evaluate(planner, highway, episodes=1, seed=0)[0]
     assert record.length == planner.decisions
+
+
+def test_a_prior_trained_for_another_task_is_refused(cell):
+    task, prior = cell
+    prior.rqlbench_task = "highway"
+    try:
+        with pytest.raises(ValueError, match="trained for the 'highway' task, not"):
+            run_method("rql", MethodRun(task=task, prior_model=prior, steps=1, seed=0))
+    finally:
+        del prior.rqlbench_task

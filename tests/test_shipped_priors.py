@@ -16,6 +16,7 @@ SHIPPED = [("cartpole", "rl")]
 def test_shipped_prior_loads_matches_its_task_and_reproduces_its_card(task_name, kind):
     task = get_task(task_name)
     model = load_shipped_prior(task_name, kind)
+    assert model.rqlbench_task == task_name
     env = task.make_env()
     check_prior_matches(prior_from_model(model), env.observation_space, env.action_space)
     card = json.loads((shipped_prior_path(task_name, kind).parent / "card.json").read_text())

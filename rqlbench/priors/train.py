@@ -170,6 +170,7 @@ def train_task_prior(
             learner_kwargs=task.config()["prior"]["rl"]["learner"],
         )  # fmt: skip
     prior_path = workdir / "prior.zip"
+    model.rqlbench_task = task_name  # saved with the model: methods refuse it for other tasks
     model.save(prior_path)
     card = {
         "task": task_name,
