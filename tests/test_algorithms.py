@@ -289,3 +289,15 @@ def test_bad_input_is_refused_clearly(tmp_path):
 
     with pytest.raises(ValueError, match="contains NaN or inf"):
         small_rsac(NaNObservations(), gaussian).learn(10)
+
+
+def test_gsde_sac_prior_is_the_state_dependent_squashed_gaussian():
+    env = QuadraticBandit()
+    sac = SAC("MlpPolicy", env, use_sde=True, learning_starts=10, policy_kwargs=dict(net_arch=[8]))
+    sac.learn(20)
+    prior = prior_from_model(sac)
+    obs, actions = torch.zeros(4, 1), torch.tensor([[-0.9], [-0.2], [0.3], [0.95]])
+    mean, log_std, extra = sac.actor.get_action_dist_params(obs)
+    dist = sac.actor.action_dist.proba_distribution(mean, log_std, **extra)
+    expected = dist.log_prob(actions)  # SB3's own squashed-gSDE log-probability
+    torch.testing.assert_close(prior.log_prob(obs, actions), expected, rtol=1e-4, atol=1e-3)

@@ -60,20 +60,25 @@ class SoftQPolicyPrior(_PolicySpec, DiscretePrior):
 
 
 class SACPolicyPrior(_PolicySpec, SquashedGaussianPrior):
-    """The tanh-squashed Gaussian actor of an SB3 SAC policy (an RL prior or a GAIL generator)."""
+    """The tanh-squashed Gaussian actor of an SB3 SAC policy (an RL prior or a GAIL generator).
+
+    With gSDE (use_sde=True) the policy is still a squashed Gaussian per state, with variance
+    latent_sde² @ std² (SB3's StateDependentNoiseDistribution); that is what the prior returns.
+    """
 
     def __init__(self, policy: SACPolicy) -> None:
-        if policy.actor.use_sde:
-            raise ValueError(
-                "SAC priors with gSDE (use_sde=True) are not supported: retrain without"
-            )
         super().__init__(policy.observation_space, policy.action_space)
         self.policy = policy
         self.freeze()
 
     def gaussian(self, obs: Tensor) -> tuple[Tensor, Tensor]:
-        mean, log_std, _ = self.policy.actor.get_action_dist_params(obs)
-        return mean, log_std
+        actor = self.policy.actor
+        mean, log_std, extra = actor.get_action_dist_params(obs)
+        if "latent_sde" not in extra:
+            return mean, log_std
+        noise = actor.action_dist
+        variance = torch.mm(extra["latent_sde"] ** 2, noise.get_std(log_std) ** 2)
+        return mean, 0.5 * torch.log(variance + noise.epsilon)
 
 
 class DiscreteModulePrior(DiscretePrior):
@@ -101,14 +106,21 @@ class DiscreteModulePrior(DiscretePrior):
         return cls(**spec)
 
 
+def _copy_policy(policy: BasePolicy) -> BasePolicy:
+    """A frozen-to-be copy, rebuilt as SB3 loads policies (deepcopy fails on gSDE noise state)."""
+    clone = type(policy)(**policy._get_constructor_parameters())
+    clone.load_state_dict(policy.state_dict())
+    return clone.to(policy.device)
+
+
 def prior_from_model(model: BaseAlgorithm) -> Prior:
     """A frozen copy of a trained soft-Q or SAC model's policy, as a prior."""
     from rqlbench.algorithms.soft_q import SoftQ
 
     if isinstance(model, SoftQ):
-        return SoftQPolicyPrior(copy.deepcopy(model.policy), alpha=model.alpha)
+        return SoftQPolicyPrior(_copy_policy(model.policy), alpha=model.alpha)
     if isinstance(model, SAC):
-        return SACPolicyPrior(copy.deepcopy(model.policy))
+        return SACPolicyPrior(_copy_policy(model.policy))
     raise TypeError(
         f"cannot make a prior from a {type(model).__name__}: max-entropy priors come from "
         "rqlbench.SoftQ (discrete) or stable_baselines3.SAC (continuous) models"
