@@ -13,6 +13,7 @@ from rqlbench.baselines.shaped_reward import ShapedRewardSAC, ShapedRewardSQL
 from torch import Tensor
 
 from rqlbench.priors import squashed_gaussian_log_prob
+from rqlbench.priors.sb3 import actor_gaussian
 
 
 class KLRewardSQL(ShapedRewardSQL):
@@ -29,7 +30,7 @@ class KLRewardSAC(ShapedRewardSAC):
     """SAC on the KL-augmented reward."""
 
     def _shaped_reward(self, data: Any, omega: float) -> Tensor:
-        mean, log_std, _ = self.actor.get_action_dist_params(data.observations)
+        mean, log_std = actor_gaussian(self.actor, data.observations)
         policy_log_prob = squashed_gaussian_log_prob(mean, log_std, data.actions)
         prior_log_prob = self.prior.log_prob_from_cache(data.prior, data.actions)
         return data.rewards.flatten() - omega * (policy_log_prob - prior_log_prob)

@@ -14,6 +14,7 @@ from rqlbench.baselines import (
 )
 
 from rqlbench.priors import ConstantGaussianPrior, DiscreteModulePrior, squashed_gaussian_log_prob
+from rqlbench.priors.sb3 import actor_gaussian
 from rqlbench.tasks.toy import QuadraticBandit, TabularEnv
 
 SMALL = dict(policy_kwargs=dict(net_arch=[8]), learning_starts=32, batch_size=8, seed=0)
@@ -87,7 +88,7 @@ def test_continuous_baselines_targets_and_actor_losses(cls):
     if cls is GreedySAC:
         shaped = reward
     elif cls is KLRewardSAC:
-        mean, log_std, _ = model.actor.get_action_dist_params(data.observations)
+        mean, log_std = actor_gaussian(model.actor, data.observations)
         policy_lp = squashed_gaussian_log_prob(mean, log_std, data.actions)
         shaped = reward - 0.6 * (policy_lp - prior_at(data.prior, data.actions))
     else:

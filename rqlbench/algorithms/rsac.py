@@ -60,8 +60,6 @@ class RSAC(SAC):
             raise ValueError("RSAC needs a prior: RSAC(prior, env, ...) (see rqlbench.priors)")
         if kwargs.get("n_steps", 1) != 1:
             raise ValueError(f"n_steps must be 1 for residual targets, got {kwargs['n_steps']}")
-        if kwargs.get("use_sde", False):
-            raise ValueError("use_sde is not supported by RSAC: the customized policy is SAC's")
         self.prior, self.omega, self.omega_warmup = prior, float(omega), omega_warmup
         self.cache_prior = cache_prior
         require_action_space(
@@ -101,6 +99,8 @@ class RSAC(SAC):
         logs: dict[str, list[float]] = {"ent_coef": [], "actor_loss": [], "critic_loss": []}
         for step in range(gradient_steps):
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            if self.use_sde:
+                self.actor.reset_noise()  # log_std may have changed since the last step
             actions_pi, log_prob = self.actor.action_log_prob(data.observations)
             ent_coef = self._update_ent_coef(log_prob)
             critic_loss = self._update_critic(data, omega, ent_coef)

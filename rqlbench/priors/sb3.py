@@ -72,13 +72,17 @@ class SACPolicyPrior(_PolicySpec, SquashedGaussianPrior):
         self.freeze()
 
     def gaussian(self, obs: Tensor) -> tuple[Tensor, Tensor]:
-        actor = self.policy.actor
-        mean, log_std, extra = actor.get_action_dist_params(obs)
-        if "latent_sde" not in extra:
-            return mean, log_std
-        noise = actor.action_dist
-        variance = torch.mm(extra["latent_sde"] ** 2, noise.get_std(log_std) ** 2)
-        return mean, 0.5 * torch.log(variance + noise.epsilon)
+        return actor_gaussian(self.policy.actor, obs)
+
+
+def actor_gaussian(actor: Any, obs: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and log-std before the tanh of an SB3 SAC actor at `obs`, with or without gSDE."""
+    mean, log_std, extra = actor.get_action_dist_params(obs)
+    if "latent_sde" not in extra:
+        return mean, log_std
+    noise = actor.action_dist
+    variance = torch.mm(extra["latent_sde"] ** 2, noise.get_std(log_std) ** 2)
+    return mean, 0.5 * torch.log(variance + noise.epsilon)
 
 
 class DiscreteModulePrior(DiscretePrior):
