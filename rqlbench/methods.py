@@ -36,31 +36,43 @@ class MethodRun:
     prior_model: BaseAlgorithm  # the prior as a trained SB3 model
     steps: int
     seed: int
-    omega: float = 1.0
+    omega: float | None = None  # ω'; None: ω = 1, i.e. ω' = the prior's temperature α
     settings: dict[str, Any] = field(default_factory=dict)  # overrides of learner arguments
 
     @property
     def discrete(self) -> bool:
         return isinstance(self.prior_model.action_space, spaces.Discrete)
 
-    def learner_kwargs(self, customized_temperature: bool) -> dict[str, Any]:
-        """The prior's learner settings, the α̂ = 1 default of RQL, then the cell's overrides."""
+    @property
+    def omega_prime(self) -> float:
+        """ω' for this cell: as given, or ω·α with ω = 1 and α the prior's own temperature."""
+        return prior_temperature(self.prior_model) if self.omega is None else self.omega
+
+    def learner_kwargs(self) -> dict[str, Any]:
+        """The prior's learner settings (so α̂ = the prior's α), then the cell's overrides."""
         kwargs = dict(self.task.config()["prior"]["rl"]["learner"])
-        if customized_temperature and self.discrete:
-            kwargs["alpha"] = 1.0
         return copy.deepcopy({**kwargs, **self.settings, "seed": self.seed})
+
+
+def prior_temperature(model: BaseAlgorithm) -> float:
+    """The entropy temperature α a soft-Q or SAC prior was trained with (its last value)."""
+    if isinstance(model, SoftQ):
+        return model.alpha
+    if getattr(model, "log_ent_coef", None) is not None:
+        return float(model.log_ent_coef.detach().exp())
+    return float(model.ent_coef_tensor)
 
 
 def _prior(run: MethodRun) -> Any:
     return run.prior_model
 
 
-def _residual(discrete: type[RSQL], continuous: type[RSAC], customized: bool) -> Callable:
+def _residual(discrete: type[RSQL], continuous: type[RSAC]) -> Callable:
     def make(run: MethodRun) -> Any:
         cls = discrete if run.discrete else continuous
         env = run.task.make_env(reward="addon")
         prior = prior_from_model(run.prior_model)
-        model = cls(prior, env, omega=run.omega, **run.learner_kwargs(customized))
+        model = cls(prior, env, omega=run.omega_prime, **run.learner_kwargs())
         return model.learn(run.steps)
 
     return make
@@ -78,23 +90,26 @@ def _mcts(run: MethodRun) -> Any:
         )
     settings = {**run.task.config().get("methods", {}).get("rql-mcts", {}), **run.settings}
     horizon = int(settings.pop("horizon", 6))
-    config = MCTSConfig(**{"omega": run.omega, "seed": run.seed, **settings})
+    alpha = prior_temperature(run.prior_model)
+    config = MCTSConfig(**{"omega": run.omega_prime, "alpha": alpha, "seed": run.seed, **settings})
     return HighwayPlanner(prior_from_model(run.prior_model), config, horizon=horizon)
 
 
 def _full_reward(run: MethodRun) -> Any:
-    env = run.task.make_env(reward="full", omega=run.omega)
+    # ω·r + r_R with ω = ω'/α: the full-reward learner knows r, so it gets the paper's ω.
+    omega = run.omega_prime / prior_temperature(run.prior_model)
+    env = run.task.make_env(reward="full", omega=omega)
     learner = SoftQ if run.discrete else SAC
-    return learner("MlpPolicy", env, **run.learner_kwargs(False)).learn(run.steps)
+    return learner("MlpPolicy", env, **run.learner_kwargs()).learn(run.steps)
 
 
 METHODS: dict[str, Callable[[MethodRun], Any]] = {
     "prior": _prior,
-    "rql": _residual(RSQL, RSAC, customized=True),
+    "rql": _residual(RSQL, RSAC),
     "rql-mcts": _mcts,
-    "greedy": _residual(GreedySQL, GreedySAC, customized=True),
-    "kl-reward": _residual(KLRewardSQL, KLRewardSAC, customized=False),
-    "loglik-reward": _residual(LoglikRewardSQL, LoglikRewardSAC, customized=False),
+    "greedy": _residual(GreedySQL, GreedySAC),
+    "kl-reward": _residual(KLRewardSQL, KLRewardSAC),
+    "loglik-reward": _residual(LoglikRewardSQL, LoglikRewardSAC),
     "full-reward": _full_reward,
 }
 

@@ -59,3 +59,11 @@ def test_a_prior_trained_for_another_task_is_refused(cell):
             run_method("rql", MethodRun(task=task, prior_model=prior, steps=1, seed=0))
     finally:
         del prior.rqlbench_task
+
+
+def test_default_omega_is_the_prior_temperature(cell):
+    task, prior = cell
+    run = MethodRun(task=task, prior_model=prior, steps=1, seed=0)
+    expected = prior.alpha if hasattr(prior, "alpha") else float(prior.log_ent_coef.detach().exp())
+    assert run.omega_prime == pytest.approx(expected)
+    assert MethodRun(task=task, prior_model=prior, steps=1, seed=0, omega=0.3).omega_prime == 0.3
