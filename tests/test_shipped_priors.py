@@ -9,7 +9,7 @@ from rqlbench.priors import check_prior_matches, load_shipped_prior, prior_from_
 from rqlbench.priors.sb3 import shipped_prior_path
 from rqlbench.tasks import get_task
 
-SHIPPED = [("cartpole", "rl"), ("cartpole", "il")]
+SHIPPED = [("cartpole", "rl"), ("cartpole", "il"), ("mountaincar", "rl")]
 
 
 @pytest.mark.parametrize(("task_name", "kind"), SHIPPED)

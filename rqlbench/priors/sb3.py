@@ -131,8 +131,10 @@ def prior_from_model(model: BaseAlgorithm) -> Prior:
     )
 
 
-def load_prior(path: str | os.PathLike, device: str | torch.device = "cpu") -> Prior:
-    """Loads a saved SoftQ or SAC model (SB3 zip) as a frozen prior."""
+def load_model(
+    path: str | os.PathLike, env: Any = None, device: str | torch.device = "cpu"
+) -> BaseAlgorithm:
+    """A saved SoftQ or SAC model (SB3 zip), whichever the file holds."""
     from rqlbench.algorithms.soft_q import SoftQ
 
     path = os.fspath(path)
@@ -152,13 +154,18 @@ def load_prior(path: str | os.PathLike, device: str | torch.device = "cpu") -> P
         ) from error
     policy_class = data.get("policy_class") if data else None
     if isinstance(policy_class, type) and issubclass(policy_class, SACPolicy):
-        return prior_from_model(SAC.load(path, device=device))
-    if isinstance(policy_class, type) and hasattr(data, "get") and "alpha" in data:
-        return prior_from_model(SoftQ.load(path, device=device))
+        return SAC.load(path, env=env, device=device)
+    if isinstance(policy_class, type) and "alpha" in data:
+        return SoftQ.load(path, env=env, device=device)
     raise ValueError(
         f"{path!r} holds a {getattr(policy_class, '__name__', policy_class)} model, not a "
         "max-entropy prior: save a rqlbench.SoftQ or stable_baselines3.SAC model"
     )
+
+
+def load_prior(path: str | os.PathLike, device: str | torch.device = "cpu") -> Prior:
+    """Loads a saved SoftQ or SAC model (SB3 zip) as a frozen prior."""
+    return prior_from_model(load_model(path, device=device))
 
 
 def shipped_prior_path(task: str, kind: str = "rl") -> Path:
@@ -180,6 +187,4 @@ def shipped_prior_path(task: str, kind: str = "rl") -> Path:
 
 def load_shipped_prior(task: str, kind: str = "rl") -> BaseAlgorithm:
     """The shipped prior of a task as its trained SB3 model (SoftQ or SAC)."""
-    from rqlbench.priors.train import _load_learner
-
-    return _load_learner(shipped_prior_path(task, kind), None)
+    return load_model(shipped_prior_path(task, kind))

@@ -38,6 +38,7 @@ from stable_baselines3.common.monitor import Monitor
 
 from rqlbench.algorithms.soft_q import SoftQ
 from rqlbench.evaluation import evaluate, summarize
+from rqlbench.priors.sb3 import load_model
 from rqlbench.tasks import get_task
 
 EnvFactory = Callable[[], gym.Env]
@@ -164,7 +165,7 @@ def train_task_prior(
             make_env, settings["learner"], steps, seed, workdir, checkpoint_every
         )
     else:
-        expert = _load_learner(workdir.parent / "rl" / "prior.zip", None)
+        expert = load_model(workdir.parent / "rl" / "prior.zip", None)
         model = train_il_prior(
             expert, make_env, steps, seed, demo_episodes=int(settings["demo_episodes"]),
             learner_kwargs=task.config()["prior"]["rl"]["learner"],
@@ -199,7 +200,7 @@ def _train_resumable(
     if latest is None:
         model = max_entropy_learner(venv, seed, **learner_kwargs)
     else:
-        model = _load_learner(latest, venv)
+        model = load_model(latest, venv)
         model.load_replay_buffer(str(latest).replace("rl_model_", "rl_model_replay_buffer_")[:-4])
     remaining = steps - model.num_timesteps
     if remaining > 0:
@@ -228,11 +229,3 @@ def _latest_checkpoint(directory: Path) -> Path | None:
         if (m := re.fullmatch(r"rl_model_(\d+)_steps\.zip", p.name))
     ]
     return max(found)[1] if found else None
-
-
-def _load_learner(path: Path, env: Any) -> BaseAlgorithm:
-    """A saved SoftQ or SAC model, whichever the zip holds."""
-    try:
-        return SoftQ.load(path, env=env)
-    except (KeyError, ValueError, TypeError, AssertionError):
-        return SAC.load(path, env=env)
