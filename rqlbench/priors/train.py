@@ -168,7 +168,7 @@ def train_task_prior(
         expert = load_model(workdir.parent / "rl" / "prior.zip", None)
         model = train_il_prior(
             expert, make_env, steps, seed, demo_episodes=int(settings["demo_episodes"]),
-            learner_kwargs=task.config()["prior"]["rl"]["learner"],
+            learner_kwargs=settings.get("learner", task.config()["prior"]["rl"]["learner"]),
         )  # fmt: skip
     prior_path = workdir / "prior.zip"
     model.rqlbench_task = task_name  # saved with the model: methods refuse it for other tasks
