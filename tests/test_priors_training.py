@@ -71,3 +71,13 @@ def test_task_prior_training_resumes_from_its_newest_checkpoint(tmp_path, monkey
     card = json.loads((workdir / "card.json").read_text())
     assert card["steps"] == 300 and card["evaluation"]["episodes"] == 2
     assert 0.0 <= card["evaluation"]["success_rate"] <= 1.0
+
+
+def test_gail_accepts_a_gsde_sac_generator():
+    make_env = lambda: QuadraticBandit(target=0.5)  # noqa: E731
+    expert = train_rl_prior(make_env, 100, seed=0, **TINY)
+    generator = train_il_prior(
+        expert, make_env, steps=128, seed=0, demo_episodes=2, steps_per_round=64,
+        demo_batch_size=16, learner_kwargs={**TINY, "use_sde": True},
+    )  # fmt: skip
+    assert generator.use_sde and generator.num_timesteps >= 128

@@ -106,7 +106,7 @@ def train_il_prior(
         venv.observation_space, venv.action_space, normalize_input_layer=RunningNorm
     )
     with tempfile.TemporaryDirectory(prefix="rqlbench-gail-") as log_dir:
-        gail = GAIL(
+        gail = _GAIL(
             demonstrations=demos,
             demo_batch_size=demo_batch_size,
             venv=venv,
@@ -122,6 +122,18 @@ def train_il_prior(
         reward.fn = gail.reward_train.predict_processed
         gail.train(max(steps, steps_per_round))
     return learner
+
+
+class _GAIL(GAIL):
+    """imitation's GAIL, also for gSDE SAC generators.
+
+    imitation evaluates the generator's log π(a|s) for every discriminator batch and asserts a
+    plain squashed-Gaussian SAC actor while doing so; only AIRL uses that value (GAIL's
+    discriminator discards it), so GAIL skips it.
+    """
+
+    def _get_log_policy_act_prob(self, obs_th: Any, acts_th: Any) -> None:
+        return None
 
 
 class _LateReward:
