@@ -51,10 +51,14 @@ def record_derived(benchmark):
     return record
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def pytest_terminal_summary(terminalreporter):
     if not RATES:
         return
-    lines = [f"{name}: {rate:,.0f}/s" for name, rate in sorted(RATES.items())]
+    lines = [f"{name}: {_number(rate)}/s" for name, rate in sorted(RATES.items())]
     for label, num, den in RATIOS:
         if num in RATES and den in RATES:
             lines.append(f"{label}: {RATES[num] / RATES[den]:.2f}x")
