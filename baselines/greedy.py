@@ -37,7 +37,9 @@ class GreedySAC(RSAC):
 
     def _critic_target(self, data, next_actions, next_log_prob, next_q, omega, ent_coef):
         soft_next = next_q - ent_coef * next_log_prob
-        return data.rewards.flatten() + self.gamma * (1 - data.dones.flatten()) * soft_next
+        return residual.td_target(
+            data.rewards.flatten(), data.dones.flatten(), soft_next, self.gamma
+        )
 
     def _actor_loss(self, data, actions_pi, log_prob, q_pi, omega, ent_coef):
         prior_log_prob = self.prior.log_prob_from_cache(data.prior, actions_pi)

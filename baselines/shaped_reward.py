@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from rqlbench import residual
 from rqlbench.algorithms import RSAC, RSQL
 
 
@@ -40,8 +41,8 @@ class ShapedRewardSAC(RSAC):
 
     def _critic_target(self, data, next_actions, next_log_prob, next_q, omega, ent_coef):
         soft_next = next_q - ent_coef * next_log_prob
-        done = data.dones.flatten()
-        return self._shaped_reward(data, omega) + self.gamma * (1 - done) * soft_next
+        reward = self._shaped_reward(data, omega)
+        return residual.td_target(reward, data.dones.flatten(), soft_next, self.gamma)
 
     def _actor_loss(self, data, actions_pi, log_prob, q_pi, omega, ent_coef):
         return torch.mean(ent_coef * log_prob - q_pi)

@@ -46,6 +46,11 @@ def customized_policy(q_r: Tensor, log_prior: Tensor, omega: Scalar, alpha: Scal
     return customized_log_policy(q_r, log_prior, omega, alpha).exp()
 
 
+def td_target(reward: Tensor, terminated: Tensor, next_value: Tensor, gamma: float) -> Tensor:
+    """One-step target r + γ(1-d)·V(s'); d is termination only (a time limit is not terminal)."""
+    return reward + gamma * (1.0 - terminated.to(next_value.dtype)) * next_value
+
+
 def rsql_target(
     addon_reward: Tensor,
     terminated: Tensor,
@@ -57,7 +62,7 @@ def rsql_target(
 ) -> Tensor:
     """Residual soft Q-learning target r_R + γ(1-d)·V_R(s') (eq. 8), V_R from the target net."""
     next_value = residual_soft_value(next_q_r, next_log_prior, omega, alpha)
-    return addon_reward + gamma * (1.0 - terminated.to(next_value.dtype)) * next_value
+    return td_target(addon_reward, terminated, next_value, gamma)
 
 
 def rsac_critic_target(
@@ -75,7 +80,7 @@ def rsac_critic_target(
     y = r_R + γ(1-d)·[min_i Q_R,i(s',a') + ω' log π(a'|s') - α̂ log π̂(a'|s')]
     """
     soft_next = next_q_r_min + prior_term(next_prior_log_prob, omega) - alpha * next_policy_log_prob
-    return addon_reward + gamma * (1.0 - terminated.to(soft_next.dtype)) * soft_next
+    return td_target(addon_reward, terminated, soft_next, gamma)
 
 
 def rsac_actor_loss(

@@ -115,7 +115,7 @@ class SoftQ(DQN):
             with torch.no_grad():
                 reward = self._reward(data, q_all.detach())
                 next_value = self._next_value(self.q_net_target(data.next_observations), data)
-                target = reward + self.gamma * (1 - data.dones.flatten()) * next_value
+                target = residual.td_target(reward, data.dones.flatten(), next_value, self.gamma)
             q = q_all.gather(1, data.actions.long()).flatten()
             loss = (
                 0.5 * F.mse_loss(q, target) if self.loss == "mse" else F.smooth_l1_loss(q, target)
