@@ -301,3 +301,16 @@ def test_gsde_sac_prior_is_the_state_dependent_squashed_gaussian():
     dist = sac.actor.action_dist.proba_distribution(mean, log_std, **extra)
     expected = dist.log_prob(actions)  # SB3's own squashed-gSDE log-probability
     torch.testing.assert_close(prior.log_prob(obs, actions), expected, rtol=1e-4, atol=1e-3)
+
+
+def test_rsac_runs_the_prior_once_per_env_step(monkeypatch):
+    env = gym.make("MountainCarContinuous-v0", max_episode_steps=10)
+    prior = ConstantGaussianPrior(env.observation_space, env.action_space, 0.0, -1.0)
+    calls = []
+    original = ConstantGaussianPrior.cache
+    monkeypatch.setattr(
+        ConstantGaussianPrior, "cache", lambda self, obs: calls.append(1) or original(self, obs)
+    )
+    small_rsac(env, prior, learning_starts=1000).learn(200)
+    # Each s' once; s is the previous s' except at the 20 episode starts.
+    assert len(calls) == 200 + 20

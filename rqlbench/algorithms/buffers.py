@@ -89,10 +89,18 @@ class PriorReplayBuffer(ReplayBuffer):
             raise ValueError(f"the add-on reward is not finite: {np.asarray(reward).tolist()}")
         if self.cache:
             batch = next_obs.reshape((self.n_envs, *self.obs_shape))
-            self.next_prior_cache[self.pos] = self._prior_cache(batch)
             if self.store_current:
-                self.prior_cache[self.pos] = self._prior_cache(obs.reshape(batch.shape))
+                self.prior_cache[self.pos] = self._current_cache(obs.reshape(batch.shape))
+            self.next_prior_cache[self.pos] = next_cache = self._prior_cache(batch)
+            self._last_next = (batch.copy(), next_cache)
         super().add(obs, next_obs, action, reward, done, infos)
+
+    def _current_cache(self, obs: np.ndarray) -> np.ndarray:
+        """The cache at s: within an episode s is the last step's s', whose cache is at hand."""
+        last = getattr(self, "_last_next", None)
+        if last is not None and np.array_equal(obs, last[0]):
+            return last[1]
+        return self._prior_cache(obs)
 
     def _get_samples(
         self, batch_inds: np.ndarray, env: VecNormalize | None = None
