@@ -19,23 +19,20 @@ from stable_baselines3.common.utils import polyak_update
 from torch import Tensor
 
 from rqlbench import residual
-from rqlbench.algorithms.buffers import PriorReplayBuffer, PriorReplayBufferSamples
-from rqlbench.algorithms.soft_q import (
-    _attach_prior,
-    _require_nonnegative_omega,
-    require_action_space,
-    with_fused_adam,
-)
+from rqlbench.algorithms.buffers import PriorReplayBufferSamples
+from rqlbench.algorithms.common import WithPrior, require_action_space, with_fused_adam
 from rqlbench.priors import Prior
 
 
-class RSAC(SAC):
+class RSAC(WithPrior, SAC):
     """``RSAC(prior, env, omega=1.0).learn(n)``; `env` returns the add-on reward r_R.
 
     omega_warmup=(k, n): use ω'·k for the first n environment steps (the authors' warm start).
     ent_coef is α̂ ("auto" tunes it as SAC does). cache_prior=False recomputes the prior per
     update. Every other argument is SB3 SAC's; saving embeds the prior.
     """
+
+    store_prior_at_state = True  # the actor loss needs log π(a|s) for fresh actions
 
     def __init__(
         self,
@@ -49,39 +46,25 @@ class RSAC(SAC):
         _init_setup_model: bool = True,
         **kwargs: Any,
     ) -> None:
-        _require_nonnegative_omega(omega)
         if omega_warmup is not None:
             factor, steps = omega_warmup
             if not (np.isfinite(factor) and factor >= 0 and int(steps) >= 0):
                 raise ValueError(
                     f"omega_warmup must be (factor >= 0, steps >= 0), got {omega_warmup}"
                 )
-        if _init_setup_model and prior is None:
-            raise ValueError("RSAC needs a prior: RSAC(prior, env, ...) (see rqlbench.priors)")
         if kwargs.get("n_steps", 1) != 1:
             raise ValueError(f"n_steps must be 1 for residual targets, got {kwargs['n_steps']}")
-        self.prior, self.omega, self.omega_warmup = prior, float(omega), omega_warmup
-        self.cache_prior = cache_prior
+        self.omega_warmup = omega_warmup
         require_action_space(
             env,
             spaces.Box,
             "RSAC needs a continuous (Box) action space",
             "use RSQL for discrete actions",
         )
-        self.prior_spec = None if prior is None else (type(prior), prior.spec())
-        kwargs.setdefault("replay_buffer_class", PriorReplayBuffer)
-        kwargs.setdefault("replay_buffer_kwargs", {})
+        kwargs = self._init_prior(prior, omega, cache_prior, _init_setup_model, kwargs)
         super().__init__(
             policy, env, _init_setup_model=_init_setup_model, **with_fused_adam(kwargs)
         )
-
-    def _setup_model(self) -> None:
-        self.prior = _attach_prior(self)
-        self.replay_buffer_kwargs.update(
-            cache_dim=self.prior.cache_dim, store_current=True, cache=self.cache_prior
-        )
-        super()._setup_model()
-        self.replay_buffer.prior = self.prior
 
     def current_omega(self) -> float:
         """ω' now: scaled by the warm-start factor during the first steps."""
@@ -195,10 +178,3 @@ class RSAC(SAC):
             param.grad = grad
         self.actor.optimizer.step()
         return loss.detach()
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "prior"]
-
-    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts, variables = super()._get_torch_save_params()
-        return [*state_dicts, "prior"], variables

@@ -20,8 +20,13 @@ from stable_baselines3.dqn.policies import CnnPolicy, DQNPolicy, MultiInputPolic
 from torch import Tensor
 
 from rqlbench import residual
-from rqlbench.algorithms.buffers import PriorReplayBuffer
-from rqlbench.priors import Prior, check_prior_matches
+from rqlbench.algorithms.common import (
+    WithPrior,
+    require_action_space,
+    require_positive,
+    with_fused_adam,
+)
+from rqlbench.priors import Prior
 
 
 class SoftQPolicy(DQNPolicy):
@@ -70,7 +75,7 @@ class SoftQ(DQN):
         loss: str = "mse",
         **kwargs: Any,
     ) -> None:
-        _require_positive("alpha", alpha, "the policy temperature, e.g. 1.0")
+        require_positive("alpha", alpha, "the policy temperature, e.g. 1.0")
         if loss not in ("mse", "huber"):
             raise ValueError(f"loss must be 'mse' (paper eq. 7) or 'huber', got {loss!r}")
         if kwargs.get("n_steps", 1) != 1:
@@ -130,7 +135,7 @@ class SoftQ(DQN):
         self.logger.record("train/loss", np.mean(losses))
 
 
-class RSQL(SoftQ):
+class RSQL(WithPrior, SoftQ):
     """Residual soft Q-learning: learns Q_R from the add-on reward only, given a frozen prior.
 
     ``RSQL(prior, env, omega=1.0, alpha=1.0).learn(n)``; `env` must return the add-on reward r_R.
@@ -150,26 +155,11 @@ class RSQL(SoftQ):
         _init_setup_model: bool = True,
         **kwargs: Any,
     ) -> None:
-        _require_nonnegative_omega(omega)
-        if _init_setup_model and prior is None:
-            raise ValueError("RSQL needs a prior: RSQL(prior, env, ...) (see rqlbench.priors)")
-        self.prior, self.omega, self.cache_prior = prior, float(omega), cache_prior
-        self.prior_spec = None if prior is None else (type(prior), prior.spec())
-        kwargs.setdefault("replay_buffer_class", PriorReplayBuffer)
-        kwargs.setdefault("replay_buffer_kwargs", {})
+        kwargs = self._init_prior(prior, omega, cache_prior, _init_setup_model, kwargs)
         super().__init__(policy, env, alpha, _init_setup_model=_init_setup_model, **kwargs)
 
-    store_prior_at_state: ClassVar[bool] = False  # baselines whose reward needs log π(a|s)
-
     def _setup_model(self) -> None:
-        self.prior = _attach_prior(self)
-        self.replay_buffer_kwargs.update(
-            cache_dim=self.prior.cache_dim,
-            cache=self.cache_prior,
-            store_current=self.store_prior_at_state,
-        )
         super()._setup_model()
-        self.replay_buffer.prior = self.prior
         self._set_acting_policy()
 
     def _set_acting_policy(self) -> None:
@@ -178,50 +168,3 @@ class RSQL(SoftQ):
 
     def _next_value(self, next_q: Tensor, data: Any) -> Tensor:
         return residual.residual_soft_value(next_q, data.next_prior, self.omega, self.alpha)
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "prior"]
-
-    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts, variables = super()._get_torch_save_params()
-        return [*state_dicts, "prior"], variables
-
-
-def _attach_prior(model: Any) -> Prior:
-    """The model's prior (rebuilt from its spec after load), checked against the env's spaces."""
-    prior = model.prior
-    if prior is None:
-        prior_class, spec = model.prior_spec
-        prior = prior_class.from_spec(spec)
-    check_prior_matches(prior, model.observation_space, model.action_space)
-    return prior.to(model.device).freeze()
-
-
-def require_action_space(env: Any, kind: type[spaces.Space], needs: str, fix: str) -> None:
-    """ValueError (before SB3's bare assertion) when the env's action space is the wrong kind."""
-    space = getattr(env, "action_space", None)
-    if space is not None and not isinstance(space, kind):
-        raise ValueError(f"{needs}, got {space}: {fix}")
-
-
-def with_fused_adam(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """kwargs with fused Adam (same math as SB3's default Adam, one kernel per step) unless set."""
-    policy_kwargs = dict(kwargs.get("policy_kwargs") or {})
-    policy_kwargs["optimizer_kwargs"] = {
-        "fused": True,
-        **(policy_kwargs.get("optimizer_kwargs") or {}),
-    }
-    return {**kwargs, "policy_kwargs": policy_kwargs}
-
-
-def _require_positive(name: str, value: float, meaning: str) -> None:
-    if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0 ({meaning}), got {value!r}")
-
-
-def _require_nonnegative_omega(omega: float) -> None:
-    if not (isinstance(omega, int | float) and np.isfinite(omega) and omega >= 0):
-        raise ValueError(
-            f"omega must be a finite number >= 0 (omega' = omega * prior temperature weighs the "
-            f"prior; 0 ignores it), got {omega!r}"
-        )
