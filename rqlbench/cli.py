@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -78,6 +80,96 @@ def train_prior(args: argparse.Namespace) -> None:
     print(f"prior: {path}\ncard: {workdir / 'card.json'}")
 
 
+def list_command(args: argparse.Namespace) -> None:
+    """List the tasks (with their priors), the methods and the presets."""
+    from rqlbench.methods import METHODS
+    from rqlbench.runner import PRESETS, available_priors
+    from rqlbench.tasks import get_task, task_names
+
+    print("tasks:")
+    for name in task_names():
+        task = get_task(name)
+        priors = ", ".join(available_priors(name)) or "none shipped (rqlbench train-prior)"
+        print(f"  {name:<13} metric: {task.metric_name:<20} priors: {priors}")
+    print("methods:")
+    for name, method in METHODS.items():
+        only = f" [{', '.join(method.tasks)} only]" if method.tasks else ""
+        print(f"  {name:<13} {method.description}{only}")
+    print("presets:")
+    for name in PRESETS:
+        print(f"  {name:<13} {PRESET_HELP[name]}")
+
+
+PRESET_HELP = {
+    "smoke": "seconds per cell: checks that everything runs",
+    "quick": "minutes per cell: shows the qualitative result on a laptop",
+    "paper": "the authors' budgets (hours per cell for highway and parking)",
+}
+
+
+def run_command(args: argparse.Namespace) -> None:
+    """Run (or resume) a benchmark grid, then write its report (tables, statistics, plots)."""
+    from rqlbench.runner import RunSpec
+
+    spec = RunSpec(
+        tasks=tuple(args.tasks), preset=args.preset, methods=_tuple(args.methods),
+        priors=_tuple(args.priors), seeds=args.seeds, omegas=_tuple(args.omega),
+        simulations=_tuple(args.simulations), prior_dir=args.prior_dir,
+    )  # fmt: skip
+    _run_and_report(spec, args, default_out=f"runs/{args.preset}-{'-'.join(args.tasks)}")
+
+
+def mcts_command(args: argparse.Namespace) -> None:
+    """Zero-shot customization on highway with residual ME-MCTS, beside the prior."""
+    from rqlbench.runner import RunSpec
+
+    spec = RunSpec(
+        tasks=("highway",), preset=args.preset, methods=("prior", "rql-mcts"),
+        priors=_tuple(args.priors), seeds=args.seeds, omegas=_tuple(args.omega),
+        simulations=_tuple(args.simulations), prior_dir=args.prior_dir,
+    )  # fmt: skip
+    _run_and_report(spec, args, default_out=f"runs/mcts-{args.preset}")
+
+
+def _run_and_report(spec: Any, args: argparse.Namespace, default_out: str) -> None:
+    from rqlbench.report import write_report
+    from rqlbench.runner import run_benchmark
+
+    out = Path(args.out or default_out)
+    store = run_benchmark(spec, out, args.executor, args.workers, args.address)
+    paths = write_report(store.path)
+    print(f"results: {store.path}\nreport: {', '.join(str(p) for p in paths[:1])} and "
+          f"{len(paths) - 1} more in {store.path / 'report'}")  # fmt: skip
+
+
+def report_command(args: argparse.Namespace) -> None:
+    """Write the tables, statistics and plots of a run directory into RUN/report."""
+    from rqlbench.report import summary_markdown, write_report
+
+    paths = write_report(Path(args.run_dir), args.out and Path(args.out))
+    print(summary_markdown(Path(args.run_dir)))
+    print(f"wrote {len(paths)} files to {paths[0].parent if paths else args.out}")
+
+
+def _tuple(values: list | None) -> tuple | None:
+    return tuple(values) if values else None
+
+
+def _add_grid_arguments(p: argparse.ArgumentParser) -> None:
+    from rqlbench.runner import EXECUTORS, PRESETS, PRIOR_KINDS
+
+    p.add_argument("--preset", choices=PRESETS, default="quick", help="budgets (quick)")
+    p.add_argument("--priors", nargs="+", choices=PRIOR_KINDS, help="prior kinds (all shipped)")
+    p.add_argument("--seeds", type=_positive, help="seeds per cell (the preset's)")
+    p.add_argument("--omega", nargs="+", type=_nonnegative, help="omega' values (method default)")
+    p.add_argument("--out", help="run directory; rerunning the same command there resumes")
+    p.add_argument("--prior-dir", help="priors from `train-prior --out DIR` (shipped priors)")
+    p.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1),
+                   help="parallel cells (local executor)")  # fmt: skip
+    p.add_argument("--executor", choices=EXECUTORS, default="local", help="local or ray (local)")
+    p.add_argument("--address", help="Ray cluster address to join (a local one if omitted)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rqlbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +197,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=_positive, default=10_000, help="steps (10000)")
     p.add_argument("--eval-episodes", type=_positive, default=100, help="for the card (100)")
     p.set_defaults(run=train_prior)
+
+    from rqlbench.methods import method_names
+
+    p = commands.add_parser("list", help=list_command.__doc__, description=list_command.__doc__)
+    p.set_defaults(run=list_command)
+
+    p = commands.add_parser("run", help=run_command.__doc__, description=run_command.__doc__)
+    p.add_argument("tasks", nargs="*", choices=task_names(), default=["cartpole"],
+                   metavar="TASK", help=f"tasks: {', '.join(task_names())} (cartpole)")  # fmt: skip
+    p.add_argument("--methods", nargs="+", choices=method_names(), help="methods (all)")
+    p.add_argument("--simulations", nargs="+", type=_positive, help="MCTS budgets (task's)")
+    _add_grid_arguments(p)
+    p.set_defaults(run=run_command)
+
+    p = commands.add_parser("mcts", help=mcts_command.__doc__, description=mcts_command.__doc__)
+    p.add_argument("--simulations", nargs="+", type=_positive, help="MCTS budgets (150)")
+    _add_grid_arguments(p)
+    p.set_defaults(run=mcts_command)
+
+    p = commands.add_parser(
+        "report", help=report_command.__doc__, description=report_command.__doc__
+    )
+    p.add_argument("run_dir", help="a run directory written by `rqlbench run`")
+    p.add_argument("--out", help="output directory (RUN_DIR/report)")
+    p.set_defaults(run=report_command)
     return parser
 
 
@@ -115,13 +232,23 @@ def _positive(text: str) -> int:
     return value
 
 
+def _nonnegative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, FileNotFoundError, ImportError) as error:
         print(f"rqlbench: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("rqlbench: interrupted; finished cells are saved: rerun to resume", file=sys.stderr)
+        return 130
     return 0
 
 

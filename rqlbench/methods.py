@@ -14,6 +14,7 @@ from typing import Any
 from gymnasium import spaces
 from stable_baselines3 import SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
 
 from rqlbench.algorithms import RSAC, RSQL, SoftQ
 from rqlbench.baselines import (
@@ -38,6 +39,7 @@ class MethodRun:
     seed: int
     omega: float | None = None  # ω'; None: ω = 1, i.e. ω' = the prior's temperature α
     settings: dict[str, Any] = field(default_factory=dict)  # overrides of learner arguments
+    callback: BaseCallback | None = None  # SB3 callback for the methods that train
 
     @property
     def discrete(self) -> bool:
@@ -73,7 +75,7 @@ def _residual(discrete: type[RSQL], continuous: type[RSAC]) -> Callable:
         env = run.task.make_env(reward="addon")
         prior = prior_from_model(run.prior_model)
         model = cls(prior, env, omega=run.omega_prime, **run.learner_kwargs())
-        return model.learn(run.steps)
+        return model.learn(run.steps, callback=run.callback)
 
     return make
 
@@ -83,12 +85,8 @@ def _mcts(run: MethodRun) -> Any:
     from rqlbench.mcts import MCTSConfig
     from rqlbench.mcts.highway import HighwayPlanner
 
-    if run.task.name != "highway":
-        raise ValueError(
-            f"rql-mcts plans with highway-env as its model and runs on the highway task only, "
-            f"not {run.task.name!r}"
-        )
-    settings = {**run.task.config().get("methods", {}).get("rql-mcts", {}), **run.settings}
+    defaults = run.task.config().get("methods", {}).get("rql-mcts", {}).get("settings", {})
+    settings = {**defaults, **run.settings}
     horizon = int(settings.pop("horizon", 6))
     alpha = prior_temperature(run.prior_model)
     config = MCTSConfig(**{"omega": run.omega_prime, "alpha": alpha, "seed": run.seed, **settings})
@@ -100,17 +98,31 @@ def _full_reward(run: MethodRun) -> Any:
     omega = run.omega_prime / prior_temperature(run.prior_model)
     env = run.task.make_env(reward="full", omega=omega)
     learner = SoftQ if run.discrete else SAC
-    return learner("MlpPolicy", env, **run.learner_kwargs()).learn(run.steps)
+    model = learner("MlpPolicy", env, **run.learner_kwargs())
+    return model.learn(run.steps, callback=run.callback)
 
 
-METHODS: dict[str, Callable[[MethodRun], Any]] = {
-    "prior": _prior,
-    "rql": _residual(RSQL, RSAC),
-    "rql-mcts": _mcts,
-    "greedy": _residual(GreedySQL, GreedySAC),
-    "kl-reward": _residual(KLRewardSQL, KLRewardSAC),
-    "loglik-reward": _residual(LoglikRewardSQL, LoglikRewardSAC),
-    "full-reward": _full_reward,
+@dataclass(frozen=True)
+class Method:
+    """A registered method: how to make its policy for a cell, and what it is."""
+
+    make: Callable[[MethodRun], Any]
+    trains: bool  # False: the policy exists without training steps (prior, planners)
+    description: str
+    tasks: tuple[str, ...] | None = None  # None: every task
+
+
+METHODS: dict[str, Method] = {
+    "prior": Method(_prior, False, "the prior itself, not customized"),
+    "rql": Method(_residual(RSQL, RSAC), True, "residual Q-learning: RSQL or RSAC (ours)"),
+    # The planner's model is highway-env itself (rqlbench.mcts.highway).
+    "rql-mcts": Method(_mcts, False, "zero-shot residual max-entropy MCTS", ("highway",)),
+    "greedy": Method(_residual(GreedySQL, GreedySAC), True, "greedy decomposition (eq. 15-17)"),
+    "kl-reward": Method(_residual(KLRewardSQL, KLRewardSAC), True, "KL-augmented reward (eq. 18)"),
+    "loglik-reward": Method(
+        _residual(LoglikRewardSQL, LoglikRewardSAC), True, "r_R + w' log prior (App. F.3)"
+    ),
+    "full-reward": Method(_full_reward, True, "SAC / soft-Q on w*r + r_R, knowing r"),
 }
 
 
@@ -119,14 +131,25 @@ def method_names() -> list[str]:
     return list(METHODS)
 
 
-def run_method(name: str, run: MethodRun) -> Any:
-    """Trains (if the method learns) and returns the policy of method `name` for this cell."""
+def get_method(name: str) -> Method:
+    """The method registered as `name`; unknown names list the valid ones."""
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}: choose one of {', '.join(method_names())}")
+    return METHODS[name]
+
+
+def run_method(name: str, run: MethodRun) -> Any:
+    """Trains (if the method learns) and returns the policy of method `name` for this cell."""
+    method = get_method(name)
+    if method.tasks is not None and run.task.name not in method.tasks:
+        raise ValueError(
+            f"method {name!r} runs on the {', '.join(method.tasks)} task only, "
+            f"not {run.task.name!r}"
+        )
     trained_for = getattr(run.prior_model, "rqlbench_task", None)
     if trained_for is not None and trained_for != run.task.name:
         raise ValueError(
             f"the prior was trained for the {trained_for!r} task, not {run.task.name!r}: use "
             f"that task's prior (load_shipped_prior({run.task.name!r}) or rqlbench train-prior)"
         )
-    return METHODS[name](run)
+    return method.make(run)

@@ -116,10 +116,20 @@ def test_parking_car_inside_the_slot_is_clear_and_succeeds(parking):
     assert r.addon == 0.0 and r.basic > -0.12
     _place(env, 3.5)  # beside the slot, clear of both lines
     assert task.rewards(env, np.zeros(2), 0.0, {}).addon == 0.0
-    clean = [{"contact": 0.0, "basic": -0.5}, {"contact": 0.0, "basic": -0.05}]
+    clean = [{"contact": 0.0, "goal_reward": -0.5}, {"contact": 0.0, "goal_reward": -0.05}]
     assert task.metric(clean) == 1.0 and task.success(clean, terminated=True, truncated=False)
-    touched = [{"contact": 1.0, "basic": -0.5}]
+    touched = [{"contact": 1.0, "goal_reward": -0.5}]
     assert task.metric(touched) == 0.0 and not task.success(touched, False, True)
+
+
+def test_parking_wall_crash_costs_five(parking):
+    task, env = parking
+    _place(env, 0.0)
+    env.unwrapped.vehicle.crashed = True
+    r = task.rewards(env, np.zeros(2), 0.0, {})
+    assert r.basic == pytest.approx(r.ingredients["goal_reward"] - 5.0)
+    assert r.ingredients["crashed"] == 1.0
+    env.unwrapped.vehicle.crashed = False
 
 
 def test_parking_observation_is_goal_then_ego(parking):

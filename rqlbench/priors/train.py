@@ -20,6 +20,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 from gymnasium import spaces
 from imitation.algorithms.adversarial.gail import GAIL
 from imitation.data import rollout
@@ -29,7 +30,7 @@ from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper
 from imitation.rewards.reward_nets import BasicRewardNet
 from imitation.util import logger as imitation_logger
 from imitation.util.networks import RunningNorm
-from stable_baselines3 import SAC
+from stable_baselines3 import SAC, HerReplayBuffer
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.callbacks import CheckpointCallback
@@ -39,7 +40,7 @@ from stable_baselines3.common.monitor import Monitor
 from rqlbench.algorithms.soft_q import SoftQ
 from rqlbench.evaluation import evaluate, summarize
 from rqlbench.priors.sb3 import load_model
-from rqlbench.tasks import get_task
+from rqlbench.tasks import Task, get_task
 
 EnvFactory = Callable[[], gym.Env]
 
@@ -172,10 +173,14 @@ def train_task_prior(
     def make_env() -> gym.Env:
         return Monitor(task.make_env(reward="basic"))
 
-    if kind == "rl":
+    if kind == "rl" and "her" in settings:
+        model = _train_with_her(task, settings, steps, seed, workdir, checkpoint_every)
+    elif kind == "rl":
+        venv = make_vec_env(make_env, n_envs=1, seed=seed)
         model = _train_resumable(
-            make_env, settings["learner"], steps, seed, workdir, checkpoint_every
-        )
+            venv, lambda: max_entropy_learner(venv, seed, **settings["learner"]),
+            steps, workdir, checkpoint_every,
+        )  # fmt: skip
     else:
         expert = load_model(workdir.parent / "rl" / "prior.zip", None)
         model = train_il_prior(
@@ -198,19 +203,69 @@ def train_task_prior(
     return prior_path
 
 
+def _train_with_her(
+    task: Task, settings: dict, steps: int, seed: int, workdir: Path, checkpoint_every: int
+) -> SAC:
+    """SAC with hindsight goal relabelling on the dict-observation env, as a vector-obs SAC."""
+    venv = make_vec_env(lambda: Monitor(task.make_goal_env()), n_envs=1, seed=seed)
+    learner = {
+        **settings["learner"],
+        "policy_kwargs": copy.deepcopy(settings["learner"].get("policy_kwargs") or {}),
+    }
+    model = _train_resumable(
+        venv,
+        lambda: SAC(
+            "MultiInputPolicy", venv, seed=seed, replay_buffer_class=HerReplayBuffer,
+            replay_buffer_kwargs=settings["her"], **learner,
+        ),
+        steps, workdir, checkpoint_every,
+    )  # fmt: skip
+    return flatten_goal_observation(model, task.make_env(reward="basic"))
+
+
+def flatten_goal_observation(model: SAC, env: gym.Env) -> SAC:
+    """The same SAC over the task's vector observation [desired goal; ego].
+
+    SB3's dict extractor concatenates the keys (achieved_goal, desired_goal, observation); the
+    achieved goal and the observation are both the ego vector, so the first layer of each
+    network maps onto the vector exactly: goal columns as they are, the two ego blocks summed.
+    """
+    spaces_by_key = model.observation_space.spaces
+    size = spaces_by_key["observation"].shape[0]
+    source = {"desired_goal": slice(0, size), "achieved_goal": slice(size, 2 * size)}
+    source["observation"] = source["achieved_goal"]
+    flat = SAC(
+        "MlpPolicy", env, buffer_size=1, seed=0, device="cpu",
+        policy_kwargs=copy.deepcopy(model.policy_kwargs),
+    )  # fmt: skip
+    state = model.policy.state_dict()
+    first_layers = ("actor.latent_pi.0.weight", "critic.qf0.0.weight", "critic.qf1.0.weight",
+                    "critic_target.qf0.0.weight", "critic_target.qf1.0.weight")  # fmt: skip
+    for name in first_layers:
+        weight = state[name]
+        mapped = torch.zeros(weight.shape[0], 2 * size + weight.shape[1] - 3 * size)
+        column = 0
+        for key in model.policy.actor.features_extractor.extractors:  # SB3's concatenation order
+            mapped[:, source[key]] += weight[:, column : column + size]
+            column += size
+        mapped[:, 2 * size :] = weight[:, column:]  # the critic's action columns
+        state[name] = mapped
+    flat.policy.load_state_dict(state)
+    flat.log_ent_coef = model.log_ent_coef.detach().clone()
+    return flat
+
+
 def _train_resumable(
-    make_env: EnvFactory,
-    learner_kwargs: dict[str, Any],
+    venv: Any,
+    new_model: Callable[[], BaseAlgorithm],
     steps: int,
-    seed: int,
     workdir: Path,
     checkpoint_every: int,
 ) -> BaseAlgorithm:
-    venv = make_vec_env(make_env, n_envs=1, seed=seed)
     checkpoints = workdir / "checkpoints"
     latest = _latest_checkpoint(checkpoints)
     if latest is None:
-        model = max_entropy_learner(venv, seed, **learner_kwargs)
+        model = new_model()
     else:
         model = load_model(latest, venv)
         model.load_replay_buffer(str(latest).replace("rl_model_", "rl_model_replay_buffer_")[:-4])

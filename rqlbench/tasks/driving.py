@@ -11,7 +11,14 @@ import numpy as np
 from gymnasium import spaces
 from highway_env import utils
 
-from rqlbench.tasks.base import StepRewards, Task, mean_of, register_task
+from rqlbench.tasks.base import (
+    RewardMode,
+    StepRewards,
+    Task,
+    TaskRewardWrapper,
+    mean_of,
+    register_task,
+)
 
 HIGHWAY_CONFIG = {
     "lanes_count": 3,
@@ -114,24 +121,37 @@ class Parking(Task):
     success_reward = -0.12
 
     def make_base_env(self, render_mode: str | None = None) -> gym.Env:
+        return GoalObservation(self._make_parking_env(render_mode))
+
+    def make_goal_env(self, reward: RewardMode = "basic") -> gym.Env:
+        """The task's env with highway-env's dict observation, for goal relabelling (HER)."""
+        return TaskRewardWrapper(self._make_parking_env(), self, reward, omega=1.0)
+
+    @staticmethod
+    def _make_parking_env(render_mode: str | None = None) -> gym.Env:
         env = gym.make("parking-v0", render_mode=render_mode)
         env.unwrapped.configure(PARKING_CONFIG)
         env.reset()
-        return GoalObservation(env)
+        return env
 
     def rewards(self, env: gym.Env, action: Any, base_reward: float, info: dict) -> StepRewards:
+        # The basic reward is highway-env's: the goal term and -5 for hitting a wall, which ends
+        # the episode. Without the crash term every step costs, so crashing early pays.
         parking = env.unwrapped
         obs = parking.observation_type_parking.observe()
-        basic = parking.compute_reward(obs["achieved_goal"], obs["desired_goal"], {})
+        goal_reward = parking.compute_reward(obs["achieved_goal"], obs["desired_goal"], {})
+        crashed = float(parking.vehicle.crashed)
         goal = parking.vehicle.goal
         strips = boundary_strips(goal.position, goal.heading)
         contact = float(touches_boundary(parking.vehicle.polygon(), strips))
         return StepRewards(
-            basic=float(basic), addon=-contact, ingredients={"contact": contact, "basic": basic}
+            basic=float(goal_reward + parking.config["collision_reward"] * crashed),
+            addon=-contact,
+            ingredients={"contact": contact, "goal_reward": float(goal_reward), "crashed": crashed},
         )
 
     def metric(self, steps: Sequence[dict[str, float]]) -> float:
         return float(not any(s["contact"] for s in steps))
 
     def success(self, steps: Sequence[dict[str, float]], terminated: bool, truncated: bool) -> bool:
-        return any(s["basic"] > self.success_reward for s in steps)
+        return any(s["goal_reward"] > self.success_reward for s in steps)

@@ -1,0 +1,105 @@
+"""The benchmark runner: a grid of cells, executors that run them, a store that keeps them.
+
+``run_benchmark(...)`` validates everything first (names, seeds, priors, the output directory),
+then runs the cells not yet finished in the run directory and saves each as it completes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from rqlbench.runner.cell import prior_path, run_cell
+from rqlbench.runner.executors import EXECUTORS, execute
+from rqlbench.runner.grid import PRESETS, PRIOR_KINDS, Cell, build_grid, preset_config
+from rqlbench.runner.store import RunStore
+
+__all__ = [
+    "EXECUTORS",
+    "PRESETS",
+    "PRIOR_KINDS",
+    "Cell",
+    "RunSpec",
+    "RunStore",
+    "available_priors",
+    "plan_grid",
+    "run_benchmark",
+    "run_cell",
+]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a run computes (saved as its config.yaml; resuming needs the same spec)."""
+
+    tasks: tuple[str, ...]
+    preset: str = "quick"
+    methods: tuple[str, ...] | None = None  # None: every method the task supports
+    priors: tuple[str, ...] | None = None  # None: every prior kind available for the task
+    seeds: int | None = None  # None: the preset's default for the task
+    omegas: tuple[float, ...] | None = None  # None: each method's default omega'
+    simulations: tuple[int, ...] | None = None  # MCTS budgets; None: the task's default
+    prior_dir: str | None = None  # None: the shipped priors
+
+    def as_config(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+def available_priors(task: str, prior_dir: str | None = None) -> list[str]:
+    """The prior kinds that exist for a task (shipped, or in `prior_dir`)."""
+    kinds = []
+    for kind in PRIOR_KINDS:
+        try:
+            prior_path(task, kind, prior_dir)
+        except FileNotFoundError:
+            continue
+        kinds.append(kind)
+    return kinds
+
+
+def plan_grid(spec: RunSpec) -> list[Cell]:
+    """Every cell of the run; raises a clear error for any bad name, seed count or prior."""
+    if not spec.tasks:
+        raise ValueError("no task given: name at least one (rqlbench list shows them)")
+    cells: list[Cell] = []
+    for task in spec.tasks:
+        budget = preset_config(task, spec.preset)  # also checks the task and preset names
+        seeds = spec.seeds if spec.seeds is not None else int(budget["seeds"])
+        priors = list(spec.priors or available_priors(task, spec.prior_dir))
+        if not priors:
+            raise FileNotFoundError(
+                f"no prior for task {task!r}: train one with `rqlbench train-prior {task}`"
+            )
+        for kind in priors:
+            prior_path(task, kind, spec.prior_dir)  # a missing prior fails before any work
+        methods = list(spec.methods) if spec.methods else None
+        cells += build_grid([task], methods, priors, seeds, spec.omegas, spec.simulations)
+    return cells
+
+
+def run_benchmark(
+    spec: RunSpec,
+    out: str | Path,
+    executor: str = "local",
+    workers: int = 1,
+    address: str | None = None,
+    progress: bool = True,
+) -> RunStore:
+    """Runs (or resumes) the benchmark `spec` into the run directory `out`."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+    cells = plan_grid(spec)
+    store = RunStore.open(out, spec.as_config())
+    todo = [cell for cell in cells if not store.is_done(cell)]
+    with tqdm(
+        total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress
+    ) as bar:
+        for cell, result in execute(todo, spec.preset, spec.prior_dir, executor, workers, address):
+            store.save(cell, result)
+            bar.set_postfix_str(cell.id, refresh=False)
+            bar.update()
+    return store

@@ -1,0 +1,89 @@
+"""Running one cell: load its prior, train the method (if it learns), evaluate it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+
+from rqlbench.evaluation import evaluate
+from rqlbench.methods import MethodRun, run_method
+from rqlbench.priors.sb3 import load_model, shipped_prior_path
+from rqlbench.runner.grid import EVAL_SEED, Cell, plan_cell
+from rqlbench.tasks import get_task
+
+RESULT_SCHEMA = 1
+
+
+def prior_path(task: str, kind: str, prior_dir: str | Path | None = None) -> Path:
+    """A prior from `prior_dir`/TASK/KIND/prior.zip (train-prior's layout), else the shipped one."""
+    if prior_dir is None:
+        return shipped_prior_path(task, kind)
+    path = Path(prior_dir) / task / kind / "prior.zip"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no prior at {path}: train it with `rqlbench train-prior {task} --kind {kind} "
+            f"--out {prior_dir}` or drop --prior-dir to use the shipped priors"
+        )
+    return path
+
+
+def run_cell(
+    cell: Cell, preset: str, prior_dir: str | None = None, threads: int = 1
+) -> dict[str, Any]:
+    """Trains and evaluates one cell; returns its result record (see the report's schema)."""
+    torch.set_num_threads(threads)
+    task = get_task(cell.task)
+    plan = plan_cell(cell, preset)
+    prior_model = load_model(prior_path(cell.task, cell.prior, prior_dir))
+    curve = EpisodeCurve()
+    run = MethodRun(
+        task=task, prior_model=prior_model, steps=plan.steps, seed=cell.seed, omega=plan.omega,
+        settings=plan.settings, callback=curve,
+    )  # fmt: skip
+    start = time.perf_counter()
+    policy = run_method(cell.method, run)
+    trained = time.perf_counter()
+    episodes = evaluate(policy, task, plan.episodes, seed=EVAL_SEED)
+    evaluated = time.perf_counter()
+    decisions = getattr(policy, "decisions", 0)
+    return {
+        "schema": RESULT_SCHEMA,
+        "cell": {**cell.as_dict(), "omega": None if cell.method == "prior" else run.omega_prime},
+        "metric_name": task.metric_name,
+        "metric_higher_is_better": task.metric_higher_is_better,
+        "steps": plan.steps,
+        "settings": plan.settings,
+        "episodes": [record.as_dict() for record in episodes],
+        "curve": curve.points,
+        "train_seconds": trained - start,
+        "eval_seconds": evaluated - trained,
+        "decision_seconds": (evaluated - trained) / decisions if decisions else None,
+    }
+
+
+class EpisodeCurve(BaseCallback):
+    """Records each training episode's basic and add-on return (from the task's step info)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.points: list[dict[str, float]] = []
+        self._sums: np.ndarray | None = None
+
+    def _on_step(self) -> bool:
+        infos, dones = self.locals["infos"], self.locals["dones"]
+        if self._sums is None:
+            self._sums = np.zeros((len(infos), 2))
+        for i, info in enumerate(infos):
+            self._sums[i] += (info["basic_reward"], info["addon_reward"])
+            if dones[i]:
+                basic, addon = map(float, self._sums[i])
+                self.points.append(
+                    {"step": self.num_timesteps, "basic_return": basic, "addon_return": addon}
+                )
+                self._sums[i] = 0.0
+        return True

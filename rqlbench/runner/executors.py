@@ -1,0 +1,78 @@
+"""Executors run a list of cells and hand each finished result back as it arrives.
+
+`local` uses a process pool (one torch thread per worker); `ray` sends the same function to a
+Ray cluster (`address=None` starts a local one). Both yield (cell, result) in completion order,
+so the caller saves every cell the moment it finishes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any
+
+from rqlbench.runner.cell import run_cell
+from rqlbench.runner.grid import Cell
+
+EXECUTORS = ("local", "ray")
+Results = Iterator[tuple[Cell, dict[str, Any]]]
+
+
+def execute(
+    cells: list[Cell],
+    preset: str,
+    prior_dir: str | None = None,
+    executor: str = "local",
+    workers: int = 1,
+    address: str | None = None,
+) -> Results:
+    """Runs `cells` and yields (cell, result) as each one finishes."""
+    if executor == "local":
+        return _local(cells, preset, prior_dir, workers)
+    if executor == "ray":
+        return _ray(cells, preset, prior_dir, address)
+    raise ValueError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+
+
+def _local(cells: list[Cell], preset: str, prior_dir: str | None, workers: int) -> Results:
+    if workers == 1:  # in this process: simplest to debug, no start-up cost
+        for cell in cells:
+            yield cell, run_cell(cell, preset, prior_dir)
+        return
+    # spawn: torch and the simulators are not fork-safe once threads exist.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending = {pool.submit(run_cell, cell, preset, prior_dir): cell for cell in cells}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield pending.pop(future), future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _ray(cells: list[Cell], preset: str, prior_dir: str | None, address: str | None) -> Results:
+    try:
+        import ray
+    except ImportError as error:
+        raise ImportError(
+            "the ray executor needs Ray: pip install 'rqlbench[ray]' (or use --executor local)"
+        ) from error
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local cluster for one user
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = ray.remote(num_cpus=1)(run_cell)
+        pending = {remote.remote(cell, preset, prior_dir): cell for cell in cells}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                yield pending.pop(ref), ray.get(ref)
+    finally:
+        if started_here:
+            ray.shutdown()

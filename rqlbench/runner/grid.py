@@ -1,0 +1,119 @@
+"""A run is a grid of cells: task x method x prior kind x omega' x MCTS budget x seed.
+
+Each cell's budget and settings are resolved from its task's YAML (rqlbench/tasks/configs):
+``presets.<preset>`` gives steps, evaluation episodes and default seeds (its ``settings`` go to
+every trained method's learner); ``methods.<method>`` gives that method's default omega' and
+settings; ``presets.<preset>.methods.<method>`` overrides them for one preset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from itertools import product
+from typing import Any
+
+from rqlbench.methods import get_method, method_names
+from rqlbench.tasks import get_task
+
+PRESETS = ("smoke", "quick", "paper")
+PRIOR_KINDS = ("rl", "il")
+EVAL_SEED = 10_000  # evaluation episodes use env seeds 10000, 10001, ...: never a training seed
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work: train (if the method learns) and evaluate one policy."""
+
+    task: str
+    method: str
+    prior: str  # "rl" or "il"
+    seed: int
+    omega: float | None = None  # omega'; None: the method's default for the task
+    simulations: int | None = None  # MCTS budget (rql-mcts only); None: the task's default
+
+    @property
+    def id(self) -> str:
+        """A file-name-safe name, unique within a run."""
+        parts = [self.task, self.method, self.prior, f"seed{self.seed}"]
+        if self.omega is not None:
+            parts.append(f"omega{self.omega:g}")
+        if self.simulations is not None:
+            parts.append(f"sims{self.simulations}")
+        return "__".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CellPlan:
+    """A cell's resolved budget and settings."""
+
+    steps: int
+    episodes: int
+    omega: float | None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def preset_config(task_name: str, preset: str) -> dict[str, Any]:
+    """The task's settings for one preset."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    return get_task(task_name).config()["presets"][preset]
+
+
+def plan_cell(cell: Cell, preset: str) -> CellPlan:
+    """Budget and settings of one cell under a preset."""
+    config = get_task(cell.task).config()
+    budget = preset_config(cell.task, preset)
+    method = config.get("methods", {}).get(cell.method, {})
+    override = budget.get("methods", {}).get(cell.method, {})
+    settings = dict(budget.get("settings", {})) if get_method(cell.method).trains else {}
+    settings.update(method.get("settings", {}))
+    settings.update(override.get("settings", {}))
+    if cell.simulations is not None:
+        settings["num_simulations"] = cell.simulations
+    omega = cell.omega if cell.omega is not None else override.get("omega", method.get("omega"))
+    steps = int(override.get("steps", budget["steps"])) if get_method(cell.method).trains else 0
+    episodes = int(override.get("episodes", budget["episodes"]))
+    return CellPlan(steps=steps, episodes=episodes, omega=omega, settings=settings)
+
+
+def build_grid(
+    tasks: list[str],
+    methods: list[str] | None,
+    priors: list[str],
+    seeds: int,
+    omegas: list[float] | None = None,
+    simulations: list[int] | None = None,
+) -> list[Cell]:
+    """Every cell of the grid; a method runs only on the tasks it supports."""
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1, got {seeds}: pass --seeds 1 or more")
+    for kind in priors:
+        if kind not in PRIOR_KINDS:
+            raise ValueError(f"unknown prior kind {kind!r}: choose from {', '.join(PRIOR_KINDS)}")
+    for name in tasks:
+        get_task(name)
+    for name in methods or []:
+        get_method(name)
+    cells = []
+    for task, method, kind, seed in product(tasks, methods or method_names(), priors, range(seeds)):
+        supported = get_method(method).tasks
+        if supported is not None and task not in supported:
+            continue
+        for omega in _sweep(omega_applies(method), omegas):
+            for budget in _sweep(method == "rql-mcts", simulations):
+                cells.append(Cell(task, method, kind, seed, omega, budget))
+    if not cells:
+        raise ValueError(f"no cell to run: none of the methods {methods} runs on tasks {tasks}")
+    return cells
+
+
+def omega_applies(method: str) -> bool:
+    """Whether omega' changes what the method does (the prior does not use it)."""
+    return method != "prior"
+
+
+def _sweep(applies: bool, values: list | None) -> list:
+    return list(values) if applies and values else [None]

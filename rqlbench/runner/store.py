@@ -1,0 +1,134 @@
+"""The results store: one directory per run, one atomically written file per finished cell.
+
+RUN/config.yaml       the resolved run configuration (what `rqlbench run` was asked)
+RUN/environment.json  package versions, git hash, machine
+RUN/cells/<id>.json   one finished cell: per-episode records and its training curve
+
+A cell file appears only when the cell is finished (written to a temporary file, then renamed),
+so re-running the same command skips finished cells and redoes any cell killed midway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rqlbench.runner.grid import Cell
+
+STORE_VERSION = 1  # bump when a result file written before no longer reads the same
+PACKAGES = ("rqlbench", "torch", "stable-baselines3", "gymnasium", "highway-env", "imitation")
+
+
+class RunStore:
+    """A run directory: its configuration, environment record and finished cells."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.cells_dir = self.path / "cells"
+
+    @classmethod
+    def open(cls, path: str | Path, config: dict[str, Any]) -> RunStore:
+        """Creates the run directory, or reopens it if it holds the same configuration."""
+        store = cls(path)
+        config = {"store_version": STORE_VERSION, **config}
+        if (store.path / "config.yaml").exists():
+            store._check_resumable(config)
+        else:
+            _check_writable(store.path)
+            store.cells_dir.mkdir(parents=True, exist_ok=True)
+            write_atomic(store.path / "environment.json", json.dumps(environment(), indent=2))
+            write_atomic(store.path / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+        for stale in store.cells_dir.glob(".*.tmp"):  # left by a run killed mid-write
+            stale.unlink()
+        return store
+
+    def config(self) -> dict[str, Any]:
+        return yaml.safe_load((self.path / "config.yaml").read_text())
+
+    def cell_path(self, cell: Cell) -> Path:
+        return self.cells_dir / f"{cell.id}.json"
+
+    def is_done(self, cell: Cell) -> bool:
+        return self.cell_path(cell).exists()
+
+    def save(self, cell: Cell, result: dict[str, Any]) -> None:
+        write_atomic(self.cell_path(cell), json.dumps(result, indent=1))
+
+    def _check_resumable(self, config: dict[str, Any]) -> None:
+        found = self.config()
+        version = found.get("store_version") if isinstance(found, dict) else None
+        if version != STORE_VERSION:
+            raise ValueError(
+                f"{self.path} holds results of store version {version!r}; this rqlbench writes "
+                f"version {STORE_VERSION}: choose a new --out directory"
+            )
+        differing = sorted(k for k in {*found, *config} if found.get(k) != config.get(k))
+        if differing:
+            raise ValueError(
+                f"{self.path} holds a run with different {', '.join(differing)}: rerun it with "
+                "the same arguments to resume, or choose a new --out directory"
+            )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Writes `text` to `path` so that readers see either nothing or the whole file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _check_writable(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"cannot write results to {path} ({error.strerror}): choose another --out"
+        ) from error
+
+
+def environment() -> dict[str, Any]:
+    """Package versions, git hash and machine: what a result depends on besides its config."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "packages": versions,
+        "git": _git_hash(),
+        "python": platform.python_version(),
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def _git_hash() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
