@@ -147,7 +147,7 @@ def report_command(args: argparse.Namespace) -> None:
     from rqlbench.report import summary_markdown, write_report
 
     paths = write_report(Path(args.run_dir), args.out and Path(args.out))
-    print(summary_markdown(Path(args.run_dir)))
+    print(summary_markdown(Path(args.run_dir), args.out and Path(args.out)))
     print(f"wrote {len(paths)} files to {paths[0].parent if paths else args.out}")
 
 
@@ -204,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=list_command)
 
     p = commands.add_parser("run", help=run_command.__doc__, description=run_command.__doc__)
-    p.add_argument("tasks", nargs="*", choices=task_names(), default=["cartpole"],
-                   metavar="TASK", help=f"tasks: {', '.join(task_names())} (cartpole)")  # fmt: skip
+    p.add_argument("tasks", nargs="*", type=_task_name, default=["cartpole"], metavar="TASK",
+                   help=f"tasks: {', '.join(task_names())} (cartpole)")  # fmt: skip
     p.add_argument("--methods", nargs="+", choices=method_names(), help="methods (all)")
     p.add_argument("--simulations", nargs="+", type=_positive, help="MCTS budgets (task's)")
     _add_grid_arguments(p)
@@ -230,6 +230,16 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
     return value
+
+
+def _task_name(text: str) -> str:
+    from rqlbench.tasks import task_names
+
+    if text not in task_names():
+        raise argparse.ArgumentTypeError(
+            f"unknown task {text!r}: choose one of {', '.join(task_names())}"
+        )
+    return text
 
 
 def _nonnegative(text: str) -> float:

@@ -39,7 +39,8 @@ from stable_baselines3.common.monitor import Monitor
 
 from rqlbench.algorithms.soft_q import SoftQ
 from rqlbench.evaluation import evaluate, summarize
-from rqlbench.priors.sb3 import load_model
+from rqlbench.priors.base import squashed_gaussian_log_prob
+from rqlbench.priors.sb3 import actor_gaussian, load_model
 from rqlbench.tasks import Task, get_task
 
 EnvFactory = Callable[[], gym.Env]
@@ -90,9 +91,14 @@ def train_il_prior(
     steps_per_round: int = 1024,
     demo_batch_size: int = 256,
     discriminator_updates: int = 4,
+    bc_epochs: int = 0,
     learner_kwargs: dict[str, Any] | None = None,
 ) -> BaseAlgorithm:
-    """A GAIL generator imitating `expert`'s rollouts; `steps` generator environment steps."""
+    """A GAIL generator imitating `expert`'s rollouts; `steps` generator environment steps.
+
+    `bc_epochs` > 0 first fits a SAC generator's actor to the demonstrations by maximum
+    likelihood, so GAIL starts from a policy that reaches the expert's states.
+    """
     demos = demonstrations(expert, make_env, demo_episodes, seed, min_transitions=demo_batch_size)
     venv = make_vec_env(make_env, n_envs=1, seed=seed, wrapper_class=RolloutInfoWrapper)
     reward = _LateReward()
@@ -103,6 +109,8 @@ def train_il_prior(
         replay_buffer_kwargs={"replay_buffer_class": ReplayBuffer, "reward_fn": reward},
         **(learner_kwargs or {}),
     )
+    if bc_epochs:
+        clone_demonstrations(learner, demos, bc_epochs, seed)
     reward_net = BasicRewardNet(
         venv.observation_space, venv.action_space, normalize_input_layer=RunningNorm
     )
@@ -123,6 +131,26 @@ def train_il_prior(
         reward.fn = gail.reward_train.predict_processed
         gail.train(max(steps, steps_per_round))
     return learner
+
+
+def clone_demonstrations(
+    model: SAC, demos: list[TrajectoryWithRew], epochs: int, seed: int = 0, batch_size: int = 256
+) -> None:
+    """Fits a SAC actor to demonstrations by maximum likelihood (behaviour cloning)."""
+    if not isinstance(model, SAC):
+        raise TypeError(f"behaviour cloning warm-starts SAC generators, not {type(model).__name__}")
+    transitions = rollout.flatten_trajectories(demos)
+    obs = torch.as_tensor(np.array(transitions.obs), dtype=torch.float32)
+    actions = torch.as_tensor(model.policy.scale_action(transitions.acts), dtype=torch.float32)
+    optimizer = torch.optim.Adam(model.actor.parameters(), lr=1e-3)
+    order = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for batch in torch.randperm(len(obs), generator=order).split(batch_size):
+            mean, log_std = actor_gaussian(model.actor, obs[batch])
+            loss = -squashed_gaussian_log_prob(mean, log_std, actions[batch]).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
 
 
 class _GAIL(GAIL):
@@ -185,6 +213,7 @@ def train_task_prior(
         expert = load_model(workdir.parent / "rl" / "prior.zip", None)
         model = train_il_prior(
             expert, make_env, steps, seed, demo_episodes=int(settings["demo_episodes"]),
+            bc_epochs=int(settings.get("bc_epochs", 0)),
             learner_kwargs=settings.get("learner", task.config()["prior"]["rl"]["learner"]),
         )  # fmt: skip
     prior_path = workdir / "prior.zip"

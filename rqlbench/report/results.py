@@ -18,6 +18,7 @@ SCHEMA = 1  # the cell-file schema this report reads
 CELL_KEYS = ("task", "method", "prior", "omega", "simulations", "seed")
 SETTING_KEYS = ("task", "prior", "method", "omega", "simulations")  # one table row each
 RETURN_COLUMNS = ("basic_return", "addon_return")
+TIMINGS = ("train_seconds", "eval_seconds", "decision_seconds")
 # Display order; names not listed here come after, alphabetically.
 ORDER = {
     "task": ("cartpole", "mountaincar", "highway", "parking", "halfcheetah"),
@@ -55,19 +56,19 @@ def load_run(run_dir: str | Path) -> RunResults:
         )
     records = [_read_cell(path) for path in files]
     episodes = _frame([_rows(record, "episodes") for record in records])
-    episodes = episodes.rename(columns={"episode_seed": "episode_seed"})
     curves = _frame([_rows(record, "curve") for record in records])
     cells = pd.DataFrame([_cell_row(record) for record in records])
+    cells = cells.astype(dict.fromkeys(TIMINGS, float))
     means = episodes.groupby("cell_id")[["success", *RETURN_COLUMNS, "metric"]].mean()
     cells = cells.join(means.rename(columns={"success": "success_rate"}), on="cell_id")
     cells["episodes"] = cells["cell_id"].map(episodes.groupby("cell_id").size())
     cells["label"] = setting_labels(cells)
-    return RunResults(run_dir, episodes, ordered(cells), curves)
+    return RunResults(run_dir, ordered(episodes), ordered(cells), ordered(curves))
 
 
 def _read_cell(path: Path) -> dict[str, Any]:
     try:
-        record = json.loads(path.read_text())
+        record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"cannot read cell file {path}: {error}; delete it and re-run") from error
     schema = record.get("schema") if isinstance(record, dict) else None
@@ -91,10 +92,10 @@ def _cell_columns(record: dict[str, Any]) -> dict[str, Any]:
 def _rows(record: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """The cell's episodes or curve points, each with the cell's columns."""
     columns = _cell_columns(record)
-    return [{**columns, **_episode_fields(row)} for row in record.get(key) or []]
+    return [{**columns, **_own_fields(row)} for row in record.get(key) or []]
 
 
-def _episode_fields(row: dict[str, Any]) -> dict[str, Any]:
+def _own_fields(row: dict[str, Any]) -> dict[str, Any]:
     # An episode's own env seed is not the cell's training seed.
     return {("episode_seed" if name == "seed" else name): value for name, value in row.items()}
 
@@ -109,18 +110,21 @@ def _cell_row(record: dict[str, Any]) -> dict[str, Any]:
         **_cell_columns(record),
         "metric_name": record["metric_name"],
         "metric_higher_is_better": bool(record.get("metric_higher_is_better", True)),
-        "train_seconds": record.get("train_seconds"),
-        "eval_seconds": record.get("eval_seconds"),
-        "decision_seconds": record.get("decision_seconds"),
+        **{timing: record.get(timing) for timing in TIMINGS},
     }
 
 
 def setting_labels(cells: pd.DataFrame) -> pd.Series:
-    """Method names, with ω' and MCTS budget added where a task and prior kind has several."""
-    groups = cells.groupby(["task", "prior", "method"], dropna=False)
+    """Method names, plus ω' and MCTS budget where the method sweeps them in a task.
+
+    A sweep means several values for one prior kind: the default ω' (the prior's temperature)
+    may differ between an RL and an IL prior without making a sweep.
+    """
+    per_prior = cells.groupby(["task", "prior", "method"])
     labels = cells["method"].astype(str)
     for key, symbol in (("omega", "ω'="), ("simulations", "n=")):
-        varies = groups[key].transform(lambda values: values.nunique(dropna=False) > 1)
+        count = per_prior[key].transform(lambda values: values.nunique(dropna=False))
+        varies = count.groupby([cells["task"], cells["method"]]).transform("max") > 1
         text = cells[key].map(lambda value: "" if pd.isna(value) else f"{value:g}")
         labels = labels.where(~varies, labels + " " + symbol + text)
     return labels

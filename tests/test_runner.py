@@ -1,0 +1,134 @@
+"""The runner: grid, per-cell plans, the results store and both executors."""
+
+import json
+import os
+import tempfile
+
+import pytest
+import yaml
+
+from rqlbench.runner import RunSpec, RunStore, plan_grid, run_benchmark
+from rqlbench.runner.executors import execute
+from rqlbench.runner.grid import Cell, build_grid, plan_cell
+from rqlbench.runner.store import STORE_VERSION, write_atomic
+
+
+def test_grid_crosses_tasks_methods_priors_omegas_and_seeds():
+    cells = build_grid(["cartpole"], ["prior", "rql"], ["rl", "il"], seeds=2, omegas=[0.1, 0.2])
+    # the prior ignores omega': one cell per (kind, seed); rql: one per omega' too
+    assert len([c for c in cells if c.method == "prior"]) == 2 * 2
+    assert len([c for c in cells if c.method == "rql"]) == 2 * 2 * 2
+    assert len({c.id for c in cells}) == len(cells)
+    assert all(c.omega is None for c in cells if c.method == "prior")
+
+
+def test_mcts_runs_on_highway_only_and_sweeps_simulations():
+    cells = build_grid(["cartpole", "highway"], None, ["rl"], seeds=1, simulations=[10, 50])
+    mcts = [c for c in cells if c.method == "rql-mcts"]
+    assert {(c.task, c.simulations) for c in mcts} == {("highway", 10), ("highway", 50)}
+    assert all(c.simulations is None for c in cells if c.method != "rql-mcts")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(tasks=["cartpol"]), "unknown task 'cartpol': choose one of cartpole"),
+        (dict(methods=["rsql"]), "unknown method 'rsql': choose one of prior, rql"),
+        (dict(priors=["bc"]), "unknown prior kind 'bc': choose from rl, il"),
+        (dict(seeds=0), "seeds must be >= 1, got 0"),
+    ],
+)
+def test_bad_grid_input_names_the_value_and_the_choices(kwargs, message):
+    args = {**dict(tasks=["cartpole"], methods=None, priors=["rl"], seeds=1), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        build_grid(**args)
+
+
+def test_plan_resolves_preset_method_and_cell_settings():
+    trained = plan_cell(Cell("cartpole", "rql", "rl", 0), "smoke")
+    assert trained.steps == 300 and trained.episodes == 2
+    assert trained.settings["learning_starts"] == 100  # the smoke preset's learner settings
+    prior = plan_cell(Cell("cartpole", "prior", "rl", 0), "smoke")
+    assert prior.steps == 0 and prior.settings == {}  # nothing to train, no learner settings
+    mcts = plan_cell(Cell("highway", "rql-mcts", "rl", 0, simulations=7), "quick")
+    assert mcts.settings["num_simulations"] == 7 and mcts.episodes == 5
+    assert plan_cell(Cell("cartpole", "rql", "rl", 0, omega=0.5), "quick").omega == 0.5
+    with pytest.raises(ValueError, match="unknown preset 'fast': choose one of smoke"):
+        plan_cell(Cell("cartpole", "rql", "rl", 0), "fast")
+
+
+def test_missing_prior_fails_before_any_work(tmp_path):
+    spec = RunSpec(tasks=("parking",), preset="smoke", priors=("il",))
+    with pytest.raises(FileNotFoundError, match="rqlbench train-prior parking --kind il"):
+        plan_grid(spec)
+    spec = RunSpec(tasks=("cartpole",), preset="smoke", prior_dir=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="no prior for task 'cartpole'"):
+        plan_grid(spec)
+
+
+def test_store_resumes_the_same_run_and_refuses_another(tmp_path):
+    config = RunSpec(tasks=("cartpole",), preset="smoke").as_config()
+    store = RunStore.open(tmp_path / "run", config)
+    (store.cells_dir / ".x.json.abc.tmp").write_text("half")  # a write killed midway
+    cell = Cell("cartpole", "prior", "rl", 0)
+    store.save(cell, {"schema": 1})
+    again = RunStore.open(tmp_path / "run", config)
+    assert again.is_done(cell) and not list(again.cells_dir.glob(".*.tmp"))
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["preset"] == "smoke"
+    assert json.loads((tmp_path / "run" / "environment.json").read_text())["packages"]["torch"]
+    with pytest.raises(ValueError, match="different preset: rerun it with the same arguments"):
+        RunStore.open(tmp_path / "run", {**config, "preset": "quick"})
+
+
+def test_store_refuses_results_of_another_version(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump({"store_version": 0}))
+    with pytest.raises(
+        ValueError, match=f"store version 0; this rqlbench writes version {STORE_VERSION}"
+    ):
+        RunStore.open(tmp_path / "old", {})
+
+
+def test_store_refuses_an_unwritable_directory(tmp_path):
+    blocker = tmp_path / "a-file"  # a path under a file cannot be written, even by root
+    blocker.write_text("")
+    with pytest.raises(ValueError, match=r"cannot write results to .*choose another --out"):
+        RunStore.open(blocker / "run", {})
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "x.json"
+    write_atomic(target, "whole")
+    with pytest.raises(TypeError):
+        write_atomic(target, 1)  # type: ignore[arg-type]
+    assert target.read_text() == "whole" and sorted(os.listdir(tmp_path)) == ["x.json"]
+
+
+def test_local_pool_matches_in_process_results(tmp_path):
+    cells = build_grid(["cartpole"], ["prior", "rql"], ["rl"], seeds=1)
+    serial = dict(execute(cells, "smoke", workers=1))
+    pooled = dict(execute(cells, "smoke", workers=2))
+    for cell in cells:  # same seed, same result, whichever process ran it
+        assert pooled[cell]["episodes"] == serial[cell]["episodes"]
+        assert pooled[cell]["curve"] == serial[cell]["curve"]
+
+
+def test_ray_executor_runs_the_same_cells(monkeypatch):
+    pytest.importorskip("ray")
+    # Ray's socket paths must stay under 108 bytes: pytest's tmp_path is too deep.
+    monkeypatch.setenv("RAY_TMPDIR", tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+    cells = build_grid(["cartpole"], ["prior"], ["rl"], seeds=1)
+    serial = dict(execute(cells, "smoke"))
+    remote = dict(execute(cells, "smoke", executor="ray"))
+    assert remote[cells[0]]["episodes"] == serial[cells[0]]["episodes"]
+
+
+def test_run_benchmark_skips_finished_cells(tmp_path):
+    spec = RunSpec(tasks=("cartpole",), preset="smoke", methods=("prior",), priors=("rl",))
+    store = run_benchmark(spec, tmp_path / "run", progress=False)
+    (path,) = store.cells_dir.glob("*.json")
+    before = path.stat().st_mtime_ns
+    run_benchmark(spec, tmp_path / "run", progress=False)
+    assert path.stat().st_mtime_ns == before
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        run_benchmark(spec, tmp_path / "run", workers=0)
