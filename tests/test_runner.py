@@ -7,10 +7,11 @@ import tempfile
 import pytest
 import yaml
 
+from rqlbench.files import write_text
 from rqlbench.runner import RunSpec, RunStore, plan_grid, run_benchmark
 from rqlbench.runner.executors import execute
 from rqlbench.runner.grid import Cell, build_grid, plan_cell
-from rqlbench.runner.store import STORE_VERSION, write_atomic
+from rqlbench.runner.store import STORE_VERSION
 
 
 def test_grid_crosses_tasks_methods_priors_omegas_and_seeds():
@@ -98,9 +99,9 @@ def test_store_refuses_an_unwritable_directory(tmp_path):
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "x.json"
-    write_atomic(target, "whole")
+    write_text(target, "whole")
     with pytest.raises(TypeError):
-        write_atomic(target, 1)  # type: ignore[arg-type]
+        write_text(target, 1)  # type: ignore[arg-type]
     assert target.read_text() == "whole" and sorted(os.listdir(tmp_path)) == ["x.json"]
 
 

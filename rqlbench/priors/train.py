@@ -39,6 +39,7 @@ from stable_baselines3.common.monitor import Monitor
 
 from rqlbench.algorithms.soft_q import SoftQ
 from rqlbench.evaluation import evaluate, summarize
+from rqlbench.files import write_text
 from rqlbench.priors.base import squashed_gaussian_log_prob
 from rqlbench.priors.sb3 import actor_gaussian, load_model
 from rqlbench.tasks import Task, get_task
@@ -228,7 +229,7 @@ def train_task_prior(
         "settings": settings,
         "evaluation": summarize(evaluate(model, task, eval_episodes, seed=10_000)),
     }
-    (workdir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    write_text(workdir / "card.json", json.dumps(card, indent=2) + "\n")
     return prior_path
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rqlbench.report.output import write_atomic, write_text
+from rqlbench.files import write_atomic, write_text
 from rqlbench.report.plots import make_plots
 from rqlbench.report.results import RunResults, load_run
 from rqlbench.report.stats import DEFAULT_REPS, run_statistics, stats_markdown

@@ -1,11 +1,8 @@
-"""Writing report files: numbers as text, Markdown tables, atomic file writes."""
+"""Report text: numbers as the paper prints them, Markdown tables."""
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
 
@@ -50,19 +47,3 @@ def markdown_table(frame: pd.DataFrame) -> str:
     rows = [line(list(frame.columns)), line(["---"] * len(frame.columns))]
     rows += [line(list(row)) for row in frame.itertuples(index=False)]
     return "\n".join(rows) + "\n"
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Calls write(temporary path) beside `path`, then renames it into place."""
-    temporary = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Writes a text file atomically."""
-    return write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from rqlbench.report.output import write_atomic
+from rqlbench.files import write_atomic
 from rqlbench.report.results import RunResults, is_rate_metric
 
 # One colour per method in every figure; a method's settings (ω', budget) are shades of it.

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from rqlbench.files import write_text
 from rqlbench.runner.grid import Cell
 
 STORE_VERSION = 1  # bump when a result file written before no longer reads the same
@@ -44,8 +45,8 @@ class RunStore:
         else:
             _check_writable(store.path)
             store.cells_dir.mkdir(parents=True, exist_ok=True)
-            write_atomic(store.path / "environment.json", json.dumps(environment(), indent=2))
-            write_atomic(store.path / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+            write_text(store.path / "environment.json", json.dumps(environment(), indent=2))
+            write_text(store.path / "config.yaml", yaml.safe_dump(config, sort_keys=False))
         for stale in store.cells_dir.glob(".*.tmp"):  # left by a run killed mid-write
             stale.unlink()
         return store
@@ -60,7 +61,7 @@ class RunStore:
         return self.cell_path(cell).exists()
 
     def save(self, cell: Cell, result: dict[str, Any]) -> None:
-        write_atomic(self.cell_path(cell), json.dumps(result, indent=1))
+        write_text(self.cell_path(cell), json.dumps(result, indent=1))
 
     def _check_resumable(self, config: dict[str, Any]) -> None:
         found = self.config()
@@ -76,20 +77,6 @@ class RunStore:
                 f"{self.path} holds a run with different {', '.join(differing)}: rerun it with "
                 "the same arguments to resume, or choose a new --out directory"
             )
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Writes `text` to `path` so that readers see either nothing or the whole file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _check_writable(path: Path) -> None:
