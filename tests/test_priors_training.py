@@ -6,16 +6,21 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from stable_baselines3 import SAC
+from imitation.data.types import TrajectoryWithRew
+from stable_baselines3 import SAC, HerReplayBuffer
+from stable_baselines3.common.env_util import make_vec_env
 
 from rqlbench.algorithms import SoftQ
 from rqlbench.priors import SACPolicyPrior, SoftQPolicyPrior, prior_from_model
 from rqlbench.priors.train import (
+    clone_demonstrations,
     demonstrations,
+    flatten_goal_observation,
     train_il_prior,
     train_rl_prior,
     train_task_prior,
 )
+from rqlbench.tasks import get_task
 from rqlbench.tasks.toy import QuadraticBandit
 
 TINY = dict(learning_starts=64, batch_size=32, policy_kwargs=dict(net_arch=[16]))
@@ -81,3 +86,45 @@ def test_gail_accepts_a_gsde_sac_generator():
         demo_batch_size=16, learner_kwargs={**TINY, "use_sde": True},
     )  # fmt: skip
     assert generator.use_sde and generator.num_timesteps >= 128
+
+
+def test_her_prior_flattens_to_the_same_policy_on_the_vector_observation():
+    task = get_task("parking")
+    goal_env = make_vec_env(task.make_goal_env, n_envs=1, seed=0)
+    model = SAC(
+        "MultiInputPolicy", goal_env, seed=0, replay_buffer_class=HerReplayBuffer,
+        learning_starts=110, buffer_size=1000, policy_kwargs=dict(net_arch=[16, 16]),
+    )  # fmt: skip
+    model.learn(130)  # past the first episode, so every layer has moved from its initial values
+    flat = flatten_goal_observation(model, task.make_env(reward="basic"))
+    env = task.make_goal_env()
+    for seed in range(5):
+        obs, _ = env.reset(seed=seed)
+        vector = np.concatenate([obs["desired_goal"], obs["observation"]])
+        dict_obs = {key: value[None] for key, value in obs.items()}
+        with torch.no_grad():
+            np.testing.assert_allclose(
+                flat.policy.actor(torch.as_tensor(vector[None]), deterministic=True).numpy(),
+                model.policy.actor(model.policy.obs_to_tensor(dict_obs)[0], True).numpy(),
+                atol=1e-6,
+            )
+    assert flat.log_ent_coef.item() == model.log_ent_coef.item()
+
+
+def test_behaviour_cloning_fits_the_demonstrated_actions():
+    rng = np.random.default_rng(0)
+    demos = [
+        TrajectoryWithRew(
+            obs=np.zeros((2, 1), np.float32),
+            acts=np.array([[a]], np.float32),
+            infos=None,
+            terminal=True,
+            rews=np.zeros(1, np.float32),
+        )
+        for a in np.clip(rng.normal(0.5, 0.05, 500), -1, 1)
+    ]
+    learner = SAC("MlpPolicy", QuadraticBandit(), seed=1, **TINY)
+    before = abs(learner.predict(np.zeros(1, np.float32), deterministic=True)[0][0] - 0.5)
+    clone_demonstrations(learner, demos, epochs=200, seed=0)
+    after = abs(learner.predict(np.zeros(1, np.float32), deterministic=True)[0][0] - 0.5)
+    assert after < 0.05 < before
