@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from rqlbench.tasks import Task, get_task
 
@@ -35,6 +36,7 @@ def evaluate(
     episodes: int,
     seed: int = 0,
     deterministic: bool = True,
+    progress: bool = False,
 ) -> list[EpisodeRecord]:
     """Runs `episodes` episodes (env seeds seed, seed+1, ...) and records each."""
     if episodes < 1:
@@ -42,7 +44,9 @@ def evaluate(
     task = get_task(task) if isinstance(task, str) else task
     env = task.make_env(reward="addon")
     try:
-        return [_episode(policy, task, env, seed + i, deterministic) for i in range(episodes)]
+        seeds = range(seed, seed + episodes)
+        bar = tqdm(seeds, desc="episodes", leave=False, disable=not progress)
+        return [_episode(policy, task, env, episode_seed, deterministic) for episode_seed in bar]
     finally:
         env.close()
 

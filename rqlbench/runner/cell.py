@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from tqdm.auto import tqdm
 
 from rqlbench.evaluation import evaluate
 from rqlbench.methods import MethodRun, run_method
@@ -33,22 +34,27 @@ def prior_path(task: str, kind: str, prior_dir: str | Path | None = None) -> Pat
 
 
 def run_cell(
-    cell: Cell, preset: str, prior_dir: str | None = None, threads: int = 1
+    cell: Cell, preset: str, prior_dir: str | None = None, progress: bool = False
 ) -> dict[str, Any]:
-    """Trains and evaluates one cell; returns its result record (see the report's schema)."""
-    torch.set_num_threads(threads)
+    """Trains and evaluates one cell; returns its result record (see the report's schema).
+
+    One torch thread: cells run side by side, one per core. `progress` shows bars for the
+    training steps and the evaluation episodes (for a cell run in the calling process).
+    """
+    torch.set_num_threads(1)
     task = get_task(cell.task)
     plan = plan_cell(cell, preset)
     prior_model = load_model(prior_path(cell.task, cell.prior, prior_dir))
     curve = EpisodeCurve()
+    callback = CallbackList([curve, StepProgress(plan.steps)]) if progress else curve
     run = MethodRun(
         task=task, prior_model=prior_model, steps=plan.steps, seed=cell.seed, omega=plan.omega,
-        settings=plan.settings, callback=curve,
+        settings=plan.settings, callback=callback,
     )  # fmt: skip
     start = time.perf_counter()
     policy = run_method(cell.method, run)
     trained = time.perf_counter()
-    episodes = evaluate(policy, task, plan.episodes, seed=EVAL_SEED)
+    episodes = evaluate(policy, task, plan.episodes, seed=EVAL_SEED, progress=progress)
     evaluated = time.perf_counter()
     decisions = getattr(policy, "decisions", 0)
     return {
@@ -87,3 +93,18 @@ class EpisodeCurve(BaseCallback):
                 )
                 self._sums[i] = 0.0
         return True
+
+
+class StepProgress(BaseCallback):
+    """A progress bar over a cell's training steps."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.bar = tqdm(total=total, desc="steps", leave=False, disable=total == 0)
+
+    def _on_step(self) -> bool:
+        self.bar.update(self.num_timesteps - self.bar.n)
+        return True
+
+    def _on_training_end(self) -> None:
+        self.bar.close()

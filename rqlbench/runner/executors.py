@@ -39,7 +39,7 @@ def execute(
 def _local(cells: list[Cell], preset: str, prior_dir: str | None, workers: int) -> Results:
     if workers == 1:  # in this process: simplest to debug, no start-up cost
         for cell in cells:
-            yield cell, run_cell(cell, preset, prior_dir)
+            yield cell, run_cell(cell, preset, prior_dir, progress=True)
         return
     # spawn: torch and the simulators are not fork-safe once threads exist.
     context = multiprocessing.get_context("spawn")
