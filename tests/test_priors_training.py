@@ -83,9 +83,11 @@ def test_gail_accepts_a_gsde_sac_generator():
     expert = train_rl_prior(make_env, 100, seed=0, **TINY)
     generator = train_il_prior(
         expert, make_env, steps=128, seed=0, demo_episodes=2, steps_per_round=64,
-        demo_batch_size=16, learner_kwargs={**TINY, "use_sde": True},
+        demo_batch_size=16, learner_kwargs={**TINY, "use_sde": True}, gail_reward="logit",
     )  # fmt: skip
     assert generator.use_sde and generator.num_timesteps >= 128
+    with pytest.raises(ValueError, match="gail_reward must be one of .*got 'log'"):
+        train_il_prior(expert, make_env, steps=1, gail_reward="log")
 
 
 def test_her_prior_flattens_to_the_same_policy_on_the_vector_observation():

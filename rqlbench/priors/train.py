@@ -45,6 +45,7 @@ from rqlbench.priors.sb3 import actor_gaussian, load_model
 from rqlbench.tasks import Task, get_task
 
 EnvFactory = Callable[[], gym.Env]
+GAIL_REWARDS = ("positive", "logit")
 
 
 def max_entropy_learner(env: Any, seed: int, **kwargs: Any) -> BaseAlgorithm:
@@ -93,13 +94,19 @@ def train_il_prior(
     demo_batch_size: int = 256,
     discriminator_updates: int = 4,
     bc_epochs: int = 0,
+    gail_reward: str = "positive",
     learner_kwargs: dict[str, Any] | None = None,
 ) -> BaseAlgorithm:
     """A GAIL generator imitating `expert`'s rollouts; `steps` generator environment steps.
 
     `bc_epochs` > 0 first fits a SAC generator's actor to the demonstrations by maximum
     likelihood, so GAIL starts from a policy that reaches the expert's states.
+    `gail_reward` is "positive" (imitation's -log(1 - D): every step pays, so longer episodes
+    pay more) or "logit" (log D - log(1 - D), no bias for or against ending the episode: for
+    tasks where success ends the episode, like mountaincar).
     """
+    if gail_reward not in GAIL_REWARDS:
+        raise ValueError(f"gail_reward must be one of {GAIL_REWARDS}, got {gail_reward!r}")
     demos = demonstrations(expert, make_env, demo_episodes, seed, min_transitions=demo_batch_size)
     venv = make_vec_env(make_env, n_envs=1, seed=seed, wrapper_class=RolloutInfoWrapper)
     reward = _LateReward()
@@ -129,7 +136,8 @@ def train_il_prior(
             log_dir=log_dir,
             custom_logger=imitation_logger.configure(log_dir, format_strs=[]),
         )
-        reward.fn = gail.reward_train.predict_processed
+        rewards = {"positive": gail.reward_train, "logit": gail.reward_test}
+        reward.fn = rewards[gail_reward].predict_processed
         gail.train(max(steps, steps_per_round))
     return learner
 
@@ -215,6 +223,7 @@ def train_task_prior(
         model = train_il_prior(
             expert, make_env, steps, seed, demo_episodes=int(settings["demo_episodes"]),
             bc_epochs=int(settings.get("bc_epochs", 0)),
+            gail_reward=settings.get("gail_reward", "positive"),
             learner_kwargs=settings.get("learner", task.config()["prior"]["rl"]["learner"]),
         )  # fmt: skip
     prior_path = workdir / "prior.zip"
