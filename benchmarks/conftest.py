@@ -22,6 +22,7 @@ RATIOS = [
     ("SoftQ / SB3 DQN, gradient updates/s", "soft_q_updates", "sb3_dqn_updates"),
     ("highway decision: adapter / rl-agents-style (deepcopy + env.step)", "highway_adapter",
      "highway_rl_agents_style"),
+    ("cartpole cell, RSQL / SB3 DQN, env steps/s", "rsql_cell_steps", "sb3_dqn_cell_steps"),
 ]  # fmt: skip
 
 

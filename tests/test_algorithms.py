@@ -314,3 +314,25 @@ def test_rsac_runs_the_prior_once_per_env_step(monkeypatch):
     small_rsac(env, prior, learning_starts=1000).learn(200)
     # Each s' once; s is the previous s' except at the 20 episode starts.
     assert len(calls) == 200 + 20
+
+
+def test_rsql_acts_with_the_cached_prior_of_the_last_next_state(monkeypatch):
+    env = gym.make("CartPole-v1")
+    module = nn.Linear(4, 2)
+    prior = DiscreteModulePrior(module, env.observation_space, env.action_space)
+    calls = []
+    original = DiscreteModulePrior.log_probs
+    monkeypatch.setattr(
+        DiscreteModulePrior, "log_probs", lambda self, obs: calls.append(1) or original(self, obs)
+    )
+    model = small_rsql(env, prior, learning_starts=0).learn(200)
+    episodes = len(model.ep_info_buffer)
+    # Each s' once for the buffer; acting at s reuses it except at the episode starts.
+    assert len(calls) == 200 + episodes + 1
+    last_next = torch.as_tensor(model.replay_buffer._last_next[0])
+    before = len(calls)
+    cached = model.policy.logits(last_next)
+    assert len(calls) == before  # a cache hit
+    model.replay_buffer._last_next = None
+    torch.testing.assert_close(model.policy.logits(last_next), cached)
+    assert len(calls) == before + 1

@@ -86,7 +86,7 @@ def test_gail_accepts_a_gsde_sac_generator():
         demo_batch_size=16, learner_kwargs={**TINY, "use_sde": True}, gail_reward="logit",
     )  # fmt: skip
     assert generator.use_sde and generator.num_timesteps >= 128
-    with pytest.raises(ValueError, match="gail_reward must be one of .*got 'log'"):
+    with pytest.raises(ValueError, match=r"gail_reward must be one of .*got 'log'"):
         train_il_prior(expert, make_env, steps=1, gail_reward="log")
 
 

@@ -97,10 +97,15 @@ class PriorReplayBuffer(ReplayBuffer):
 
     def _current_cache(self, obs: np.ndarray) -> np.ndarray:
         """The cache at s: within an episode s is the last step's s', whose cache is at hand."""
+        last = self.last_next_cache(obs)
+        return self._prior_cache(obs) if last is None else last
+
+    def last_next_cache(self, obs: np.ndarray) -> np.ndarray | None:
+        """The prior's cache at the last stored s', if `obs` is that s' (else None)."""
         last = getattr(self, "_last_next", None)
         if last is not None and np.array_equal(obs, last[0]):
             return last[1]
-        return self._prior_cache(obs)
+        return None
 
     def _get_samples(
         self, batch_inds: np.ndarray, env: VecNormalize | None = None
