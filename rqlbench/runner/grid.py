@@ -64,17 +64,17 @@ def preset_config(task_name: str, preset: str) -> dict[str, Any]:
 
 def plan_cell(cell: Cell, preset: str) -> CellPlan:
     """Budget and settings of one cell under a preset."""
-    config = get_task(cell.task).config()
+    trains = get_method(cell.method).trains
     budget = preset_config(cell.task, preset)
-    method = config.get("methods", {}).get(cell.method, {})
+    method = get_task(cell.task).config().get("methods", {}).get(cell.method, {})
     override = budget.get("methods", {}).get(cell.method, {})
-    settings = dict(budget.get("settings", {})) if get_method(cell.method).trains else {}
+    settings = dict(budget.get("settings", {})) if trains else {}
     settings.update(method.get("settings", {}))
     settings.update(override.get("settings", {}))
     if cell.simulations is not None:
         settings["num_simulations"] = cell.simulations
     omega = cell.omega if cell.omega is not None else override.get("omega", method.get("omega"))
-    steps = int(override.get("steps", budget["steps"])) if get_method(cell.method).trains else 0
+    steps = int(override.get("steps", budget["steps"])) if trains else 0
     episodes = int(override.get("episodes", budget["episodes"]))
     return CellPlan(steps=steps, episodes=episodes, omega=omega, settings=settings)
 
