@@ -13,6 +13,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from rqlbench.algorithms import SoftQ
 from rqlbench.priors import SACPolicyPrior, SoftQPolicyPrior, prior_from_model
 from rqlbench.priors.train import (
+    clear_optimizer_moments,
     clone_demonstrations,
     demonstrations,
     flatten_goal_observation,
@@ -130,3 +131,17 @@ def test_behaviour_cloning_fits_the_demonstrated_actions():
     clone_demonstrations(learner, demos, epochs=200, seed=0)
     after = abs(learner.predict(np.zeros(1, np.float32), deterministic=True)[0][0] - 0.5)
     assert after < 0.05 < before
+
+
+def test_a_prior_ships_without_optimizer_moments(tmp_path):
+    make_env = lambda: QuadraticBandit(target=0.5)  # noqa: E731
+    model = train_rl_prior(make_env, 100, seed=0, **TINY)
+    model.save(tmp_path / "full.zip")
+    clear_optimizer_moments(model)
+    model.save(tmp_path / "prior.zip")
+    assert (tmp_path / "prior.zip").stat().st_size < (tmp_path / "full.zip").stat().st_size
+    reloaded = SAC.load(tmp_path / "prior.zip", env=make_env())
+    assert reloaded.predict(np.zeros(1, np.float32), deterministic=True)[0] == pytest.approx(
+        model.predict(np.zeros(1, np.float32), deterministic=True)[0]
+    )
+    reloaded.learn(10)  # fresh moments, training goes on

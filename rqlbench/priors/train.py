@@ -36,6 +36,7 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.callbacks import CheckpointCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.save_util import recursive_getattr
 
 from rqlbench.algorithms.soft_q import SoftQ
 from rqlbench.evaluation import evaluate, summarize
@@ -228,6 +229,7 @@ def train_task_prior(
         )  # fmt: skip
     prior_path = workdir / "prior.zip"
     model.rqlbench_task = task_name  # saved with the model: methods refuse it for other tasks
+    clear_optimizer_moments(model)
     model.save(prior_path)
     card = {
         "task": task_name,
@@ -292,6 +294,14 @@ def flatten_goal_observation(model: SAC, env: gym.Env) -> SAC:
     flat.policy.load_state_dict(state)
     flat.log_ent_coef = model.log_ent_coef.detach().clone()
     return flat
+
+
+def clear_optimizer_moments(model: BaseAlgorithm) -> None:
+    """Empties the optimizers' moments: a prior is its weights; Adam's state would double it."""
+    for name in model._get_torch_save_params()[0]:
+        optimizer = recursive_getattr(model, name)
+        if isinstance(optimizer, torch.optim.Optimizer):
+            optimizer.state.clear()
 
 
 def _train_resumable(
