@@ -110,6 +110,7 @@ class Method:
     trains: bool  # False: the policy exists without training steps (prior, planners)
     description: str
     tasks: tuple[str, ...] | None = None  # None: every task
+    uses_prior_policy: bool = True  # False: only the prior's settings (one kind is enough)
 
 
 METHODS: dict[str, Method] = {
@@ -122,7 +123,9 @@ METHODS: dict[str, Method] = {
     "loglik-reward": Method(
         _residual(LoglikRewardSQL, LoglikRewardSAC), True, "r_R + w' log prior (App. F.3)"
     ),
-    "full-reward": Method(_full_reward, True, "SAC / soft-Q on w*r + r_R, knowing r"),
+    "full-reward": Method(
+        _full_reward, True, "SAC / soft-Q on w*r + r_R, knowing r", uses_prior_policy=False
+    ),
 }
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rqlbench.runner import RunSpec, plan_grid
+
 SMOKE = ["run", "cartpole", "mountaincar", "--preset", "smoke"]
 
 
@@ -46,9 +48,10 @@ def test_run_writes_config_environment_cells_and_report(uninterrupted):
     assert config["tasks"] == ["cartpole", "mountaincar"] and config["preset"] == "smoke"
     assert (run / "environment.json").stat().st_size > 0
     cells = _cells(run)
-    # cartpole: 6 methods x (RL, IL); mountaincar: 6 methods x the shipped kinds
     assert "cartpole__rql__il__seed0.json" in cells and "mountaincar__rql__rl__seed0.json" in cells
-    assert len(cells) >= 6 * 2 + 6
+    assert "cartpole__full-reward__rl__seed0.json" in cells  # full-reward: once, not per kind
+    assert "cartpole__full-reward__il__seed0.json" not in cells
+    assert len(cells) == len(plan_grid(RunSpec(tasks=("cartpole", "mountaincar"), preset="smoke")))
     report = run / "report"
     for name in ("table.md", "table.csv"):
         assert (report / name).stat().st_size > 0

@@ -23,6 +23,12 @@ def test_grid_crosses_tasks_methods_priors_omegas_and_seeds():
     assert all(c.omega is None for c in cells if c.method == "prior")
 
 
+def test_full_reward_learns_without_the_prior_policy_so_runs_once_per_grid():
+    cells = build_grid(["cartpole"], ["full-reward", "rql"], ["rl", "il"], seeds=1)
+    assert [c.prior for c in cells if c.method == "full-reward"] == ["rl"]
+    assert [c.prior for c in cells if c.method == "rql"] == ["rl", "il"]
+
+
 def test_mcts_runs_on_highway_only_and_sweeps_simulations():
     cells = build_grid(["cartpole", "highway"], None, ["rl"], seeds=1, simulations=[10, 50])
     mcts = [c for c in cells if c.method == "rql-mcts"]

@@ -10,10 +10,10 @@ MISSING = "—"
 
 
 def number(value: float | None) -> str:
-    """A number as the paper prints it (two decimals), two significant digits below 0.01."""
+    """Two decimals as the paper prints them; three significant digits below 1 (e.g. 0.0691)."""
     if value is None or math.isnan(value):
         return MISSING
-    return f"{value:.2g}" if 0 < abs(value) < 0.01 else f"{value:.2f}"
+    return f"{value:.3g}" if 0 < abs(value) < 1 else f"{value:.2f}"
 
 
 def plain(value: float | None) -> str:

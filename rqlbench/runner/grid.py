@@ -99,9 +99,11 @@ def build_grid(
         get_method(name)
     cells = []
     for task, method, kind, seed in product(tasks, methods or method_names(), priors, range(seeds)):
-        supported = get_method(method).tasks
-        if supported is not None and task not in supported:
+        registered = get_method(method)
+        if registered.tasks is not None and task not in registered.tasks:
             continue
+        if not registered.uses_prior_policy and kind != priors[0]:
+            continue  # the same run under every prior kind: once is enough
         for omega in _sweep(omega_applies(method), omegas):
             for budget in _sweep(method == "rql-mcts", simulations):
                 cells.append(Cell(task, method, kind, seed, omega, budget))
