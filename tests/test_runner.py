@@ -7,7 +7,7 @@ import tempfile
 import pytest
 import yaml
 
-from rqlbench.files import write_text
+from rqlbench.files import FILE_MODE, write_text
 from rqlbench.runner import RunSpec, RunStore, plan_grid, run_benchmark
 from rqlbench.runner.executors import execute
 from rqlbench.runner.grid import Cell, build_grid, plan_cell
@@ -109,6 +109,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     with pytest.raises(TypeError):
         write_text(target, 1)  # type: ignore[arg-type]
     assert target.read_text() == "whole" and sorted(os.listdir(tmp_path)) == ["x.json"]
+    assert target.stat().st_mode & 0o777 == FILE_MODE  # as open() makes it, not mkstemp's 0600
 
 
 def test_local_pool_matches_in_process_results(tmp_path):
