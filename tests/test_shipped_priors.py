@@ -9,7 +9,7 @@ from rqlbench.priors import check_prior_matches, load_shipped_prior, prior_from_
 from rqlbench.priors.sb3 import shipped_prior_path
 from rqlbench.tasks import get_task
 
-SHIPPED = [("cartpole", "rl"), ("cartpole", "il"), ("mountaincar", "rl")]
+SHIPPED = [("cartpole", "rl"), ("cartpole", "il"), ("mountaincar", "rl"), ("parking", "rl")]
 
 
 @pytest.mark.parametrize(("task_name", "kind"), SHIPPED)
@@ -26,5 +26,5 @@ def test_shipped_prior_loads_matches_its_task_and_reproduces_its_card(task_name,
 
 
 def test_missing_shipped_prior_says_how_to_train_one():
-    with pytest.raises(FileNotFoundError, match="rqlbench train-prior parking --kind il"):
-        load_shipped_prior("parking", "il")
+    with pytest.raises(FileNotFoundError, match="rqlbench train-prior halfcheetah --kind il"):
+        load_shipped_prior("halfcheetah", "il")
