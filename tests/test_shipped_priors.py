@@ -9,7 +9,8 @@ from rqlbench.priors import check_prior_matches, load_shipped_prior, prior_from_
 from rqlbench.priors.sb3 import shipped_prior_path
 from rqlbench.tasks import get_task
 
-SHIPPED = [("cartpole", "rl"), ("cartpole", "il"), ("mountaincar", "rl"), ("parking", "rl")]
+SHIPPED = [("cartpole", "rl"), ("cartpole", "il"), ("mountaincar", "rl"), ("parking", "rl"),
+           ("highway", "rl")]  # fmt: skip
 
 
 @pytest.mark.parametrize(("task_name", "kind"), SHIPPED)

@@ -154,7 +154,7 @@ def test_halfcheetah_addon_is_mechanical_power():
     gear = model.actuator_gear[0, 0]
     power = abs(0.5 * gear * 2.0)  # force = ctrl for a motor; actuator velocity = gear·q̇
     r = task.rewards(env, np.zeros(6), 1.5, {"x_velocity": 3.0})
-    assert r.addon == pytest.approx(-0.05 * power) and r.basic == 1.5
+    assert r.addon == pytest.approx(-5e-4 * power) and r.basic == 1.5
     steps = [{"power": 10.0, "forward_speed": 2.5}, {"power": 20.0, "forward_speed": 1.7}]
     assert task.metric(steps) == pytest.approx(15.0)
     assert task.success(steps, False, True) and not task.success(steps[1:], False, True)
