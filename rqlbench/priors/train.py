@@ -49,13 +49,15 @@ EnvFactory = Callable[[], gym.Env]
 GAIL_REWARDS = ("positive", "logit")
 
 
-def max_entropy_learner(env: Any, seed: int, **kwargs: Any) -> BaseAlgorithm:
+def max_entropy_learner(
+    env: Any, seed: int, policy: str = "MlpPolicy", **kwargs: Any
+) -> BaseAlgorithm:
     """SoftQ for a discrete action space, SAC for a continuous one."""
     # SB3 writes into policy_kwargs: never into the caller's.
     kwargs = {**kwargs, "policy_kwargs": copy.deepcopy(kwargs.get("policy_kwargs") or {})}
     if isinstance(env.action_space, spaces.Discrete):
-        return SoftQ("MlpPolicy", env, seed=seed, **kwargs)
-    return SAC("MlpPolicy", env, seed=seed, **kwargs)
+        return SoftQ(policy, env, seed=seed, **kwargs)
+    return SAC(policy, env, seed=seed, **kwargs)
 
 
 def train_rl_prior(
@@ -249,15 +251,11 @@ def _train_with_her(
 ) -> SAC:
     """SAC with hindsight goal relabelling on the dict-observation env, as a vector-obs SAC."""
     venv = make_vec_env(lambda: Monitor(task.make_goal_env()), n_envs=1, seed=seed)
-    learner = {
-        **settings["learner"],
-        "policy_kwargs": copy.deepcopy(settings["learner"].get("policy_kwargs") or {}),
-    }
     model = _train_resumable(
         venv,
-        lambda: SAC(
-            "MultiInputPolicy", venv, seed=seed, replay_buffer_class=HerReplayBuffer,
-            replay_buffer_kwargs=settings["her"], **learner,
+        lambda: max_entropy_learner(
+            venv, seed, "MultiInputPolicy", replay_buffer_class=HerReplayBuffer,
+            replay_buffer_kwargs=settings["her"], **settings["learner"],
         ),
         steps, workdir, checkpoint_every,
     )  # fmt: skip
@@ -271,8 +269,7 @@ def flatten_goal_observation(model: SAC, env: gym.Env) -> SAC:
     achieved goal and the observation are both the ego vector, so the first layer of each
     network maps onto the vector exactly: goal columns as they are, the two ego blocks summed.
     """
-    spaces_by_key = model.observation_space.spaces
-    size = spaces_by_key["observation"].shape[0]
+    size = model.observation_space["observation"].shape[0]
     source = {"desired_goal": slice(0, size), "achieved_goal": slice(size, 2 * size)}
     source["observation"] = source["achieved_goal"]
     flat = SAC(
@@ -292,7 +289,8 @@ def flatten_goal_observation(model: SAC, env: gym.Env) -> SAC:
         mapped[:, 2 * size :] = weight[:, column:]  # the critic's action columns
         state[name] = mapped
     flat.policy.load_state_dict(state)
-    flat.log_ent_coef = model.log_ent_coef.detach().clone()
+    with torch.no_grad():  # in place: the entropy optimizer keeps training the same tensor
+        flat.log_ent_coef.copy_(model.log_ent_coef)
     return flat
 
 
