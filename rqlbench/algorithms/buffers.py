@@ -57,6 +57,7 @@ class PriorReplayBuffer(ReplayBuffer):
         shape = (self.buffer_size, self.n_envs, cache_dim if cache else 0)
         self.next_prior_cache = np.zeros(shape, dtype=np.float32)
         self.prior_cache = np.zeros(shape if store_current else (0,), dtype=np.float32)
+        self._last_next: tuple[np.ndarray, np.ndarray] | None = None  # the last s' and its cache
 
     def _prior_cache(self, obs: np.ndarray) -> np.ndarray:
         assert self.prior is not None, "the algorithm sets the buffer's prior before use"
@@ -102,9 +103,8 @@ class PriorReplayBuffer(ReplayBuffer):
 
     def last_next_cache(self, obs: np.ndarray) -> np.ndarray | None:
         """The prior's cache at the last stored s', if `obs` is that s' (else None)."""
-        last = getattr(self, "_last_next", None)
-        if last is not None and np.array_equal(obs, last[0]):
-            return last[1]
+        if self._last_next is not None and np.array_equal(obs, self._last_next[0]):
+            return self._last_next[1]
         return None
 
     def _get_samples(

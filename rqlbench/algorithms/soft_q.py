@@ -172,9 +172,8 @@ class RSQL(WithPrior, SoftQ):
 
     def _acting_log_probs(self, obs: Tensor) -> Tensor:
         """log π(.|s) to act at s; while training, s is the last step's s' and already cached."""
-        buffer = self.replay_buffer
-        if isinstance(buffer, PriorReplayBuffer) and buffer.cache:
-            cached = buffer.last_next_cache(obs.cpu().numpy())
+        if isinstance(self.replay_buffer, PriorReplayBuffer):
+            cached = self.replay_buffer.last_next_cache(obs.cpu().numpy())
             if cached is not None:
                 return torch.as_tensor(cached, device=obs.device)
         return self.prior.log_probs(obs)
