@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -109,34 +108,28 @@ PRESET_HELP = {
 
 def run_command(args: argparse.Namespace) -> None:
     """Run (or resume) a benchmark grid, then write its report (tables, statistics, plots)."""
-    from rqlbench.runner import RunSpec
-
-    spec = RunSpec(
-        tasks=tuple(args.tasks), preset=args.preset, methods=_tuple(args.methods),
-        priors=_tuple(args.priors), seeds=args.seeds, omegas=_tuple(args.omega),
-        simulations=_tuple(args.simulations), prior_dir=args.prior_dir,
-    )  # fmt: skip
-    _run_and_report(spec, args, default_out=f"runs/{args.preset}-{'-'.join(args.tasks)}")
+    default_out = f"runs/{args.preset}-{'-'.join(args.tasks)}"
+    _run_and_report(args, args.tasks, args.methods, default_out)
 
 
 def mcts_command(args: argparse.Namespace) -> None:
     """Zero-shot customization on highway with residual ME-MCTS, beside the prior."""
-    from rqlbench.runner import RunSpec
+    _run_and_report(args, ["highway"], ["prior", "rql-mcts"], f"runs/mcts-{args.preset}")
+
+
+def _run_and_report(
+    args: argparse.Namespace, tasks: list[str], methods: list[str] | None, default_out: str
+) -> None:
+    from rqlbench.report import write_report
+    from rqlbench.runner import RunSpec, run_benchmark
 
     spec = RunSpec(
-        tasks=("highway",), preset=args.preset, methods=("prior", "rql-mcts"),
+        tasks=tuple(tasks), preset=args.preset, methods=_tuple(methods),
         priors=_tuple(args.priors), seeds=args.seeds, omegas=_tuple(args.omega),
         simulations=_tuple(args.simulations), prior_dir=args.prior_dir,
     )  # fmt: skip
-    _run_and_report(spec, args, default_out=f"runs/mcts-{args.preset}")
-
-
-def _run_and_report(spec: Any, args: argparse.Namespace, default_out: str) -> None:
-    from rqlbench.report import write_report
-    from rqlbench.runner import run_benchmark
-
-    out = Path(args.out or default_out)
-    store = run_benchmark(spec, out, args.executor, args.workers, args.address)
+    store = run_benchmark(spec, Path(args.out or default_out), args.executor, args.workers,
+                          args.address)  # fmt: skip
     paths = write_report(store.path)
     print(f"results: {store.path}\nreport: {', '.join(str(p) for p in paths[:1])} and "
           f"{len(paths) - 1} more in {store.path / 'report'}")  # fmt: skip
