@@ -14,7 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-SCHEMA = 1  # the cell-file schema this report reads
+from rqlbench.methods import method_names
+from rqlbench.runner.store import STORE_VERSION
+
 CELL_KEYS = ("task", "method", "prior", "omega", "simulations", "seed")
 SETTING_KEYS = ("task", "prior", "method", "omega", "simulations")  # one table row each
 RETURN_COLUMNS = ("basic_return", "addon_return")
@@ -23,15 +25,7 @@ TIMINGS = ("train_seconds", "eval_seconds", "decision_seconds")
 ORDER = {
     "task": ("cartpole", "mountaincar", "highway", "parking", "halfcheetah"),
     "prior": ("rl", "il"),
-    "method": (
-        "prior",
-        "rql",
-        "rql-mcts",
-        "greedy",
-        "kl-reward",
-        "loglik-reward",
-        "full-reward",
-    ),
+    "method": tuple(method_names()),  # the registry's order
 }
 
 
@@ -72,10 +66,11 @@ def _read_cell(path: Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"cannot read cell file {path}: {error}; delete it and re-run") from error
     schema = record.get("schema") if isinstance(record, dict) else None
-    if schema != SCHEMA:
+    if schema != STORE_VERSION:
         raise ValueError(
-            f"{path} has result schema {schema!r}, but this report reads schema {SCHEMA}: make the "
-            "report with the rqlbench version that ran it, or re-run the cell"
+            f"{path} has result schema {schema!r}, but this report reads schema "
+            f"{STORE_VERSION}: make the report with the rqlbench version that ran it, or re-run "
+            "the cell"
         )
     missing = [key for key in ("cell", "metric_name", "episodes") if key not in record]
     missing += [f"cell.{key}" for key in CELL_KEYS if key not in record.get("cell", {})]

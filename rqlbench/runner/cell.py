@@ -15,9 +15,8 @@ from rqlbench.evaluation import evaluate
 from rqlbench.methods import MethodRun, run_method
 from rqlbench.priors.sb3 import load_model, shipped_prior_path
 from rqlbench.runner.grid import EVAL_SEED, Cell, plan_cell
+from rqlbench.runner.store import STORE_VERSION
 from rqlbench.tasks import get_task
-
-RESULT_SCHEMA = 1
 
 
 def prior_path(task: str, kind: str, prior_dir: str | Path | None = None) -> Path:
@@ -58,7 +57,7 @@ def run_cell(
     evaluated = time.perf_counter()
     decisions = getattr(policy, "decisions", 0)
     return {
-        "schema": RESULT_SCHEMA,
+        "schema": STORE_VERSION,
         "cell": {**cell.as_dict(), "omega": None if cell.method == "prior" else run.omega_prime},
         "metric_name": task.metric_name,
         "metric_higher_is_better": task.metric_higher_is_better,

@@ -24,7 +24,9 @@ import yaml
 from rqlbench.files import write_text
 from rqlbench.runner.grid import Cell
 
-STORE_VERSION = 1  # bump when a result file written before no longer reads the same
+# The on-disk format: in config.yaml (store_version) and every cell file (schema). Bump it when
+# a result written before no longer reads the same.
+STORE_VERSION = 1
 PACKAGES = ("rqlbench", "torch", "stable-baselines3", "gymnasium", "highway-env", "imitation")
 
 
