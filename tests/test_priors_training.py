@@ -6,7 +6,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from imitation.algorithms.adversarial.gail import GAIL
 from imitation.data.types import TrajectoryWithRew
+from imitation.rewards.reward_nets import BasicRewardNet
 from stable_baselines3 import SAC, HerReplayBuffer
 from stable_baselines3.common.env_util import make_vec_env
 
@@ -17,6 +19,7 @@ from rqlbench.priors.train import (
     clone_demonstrations,
     demonstrations,
     flatten_goal_observation,
+    gail_reward_net,
     train_il_prior,
     train_rl_prior,
     train_task_prior,
@@ -89,6 +92,27 @@ def test_gail_accepts_a_gsde_sac_generator():
     assert generator.use_sde and generator.num_timesteps >= 128
     with pytest.raises(ValueError, match=r"gail_reward must be one of .*got 'log'"):
         train_il_prior(expert, make_env, steps=1, gail_reward="log")
+
+
+def test_gail_logit_reward_is_the_discriminator_logit():
+    make_env = lambda: QuadraticBandit(target=0.5)  # noqa: E731
+    expert = train_rl_prior(make_env, 100, seed=0, **TINY)
+    venv = make_vec_env(make_env, n_envs=1, seed=0)
+    net = BasicRewardNet(venv.observation_space, venv.action_space)
+    demos = demonstrations(expert, make_env, 2, seed=0, min_transitions=16)
+    gail = GAIL(
+        demonstrations=demos, demo_batch_size=16, venv=venv, gen_algo=expert, reward_net=net
+    )
+    rng = np.random.default_rng(0)
+    batch = dict(
+        state=rng.normal(size=(64, 1)), action=rng.uniform(-1, 1, size=(64, 1)),
+        next_state=rng.normal(size=(64, 1)), done=np.zeros(64, bool),
+    )  # fmt: skip
+    logit = gail_reward_net(gail, "logit").predict_processed(**batch)
+    positive = gail_reward_net(gail, "positive").predict_processed(**batch)
+    np.testing.assert_allclose(logit, net.predict_processed(**batch))
+    np.testing.assert_allclose(positive, np.log1p(np.exp(logit)), rtol=1e-5)  # -log(1 - D)
+    assert (positive > 0).all() and (logit < 0).any() and (logit > 0).any()
 
 
 def test_her_prior_flattens_to_the_same_policy_on_the_vector_observation():

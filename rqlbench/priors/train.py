@@ -27,7 +27,7 @@ from imitation.data import rollout
 from imitation.data.types import TrajectoryWithRew
 from imitation.data.wrappers import RolloutInfoWrapper
 from imitation.policies.replay_buffer_wrapper import ReplayBufferRewardWrapper
-from imitation.rewards.reward_nets import BasicRewardNet
+from imitation.rewards.reward_nets import BasicRewardNet, RewardNet
 from imitation.util import logger as imitation_logger
 from imitation.util.networks import RunningNorm
 from stable_baselines3 import SAC, HerReplayBuffer
@@ -139,10 +139,18 @@ def train_il_prior(
             log_dir=log_dir,
             custom_logger=imitation_logger.configure(log_dir, format_strs=[]),
         )
-        rewards = {"positive": gail.reward_train, "logit": gail.reward_test}
-        reward.fn = rewards[gail_reward].predict_processed
+        reward.fn = gail_reward_net(gail, gail_reward).predict_processed
         gail.train(max(steps, steps_per_round))
     return learner
+
+
+def gail_reward_net(gail: GAIL, kind: str) -> RewardNet:
+    """The generator's reward from GAIL's discriminator D = sigmoid(logit).
+
+    "positive" is imitation's -log(1 - D) = softplus(logit). "logit" is the discriminator's logit
+    log D - log(1 - D) itself: imitation's `reward_test` is the same softplus net, not the logit.
+    """
+    return {"positive": gail.reward_train, "logit": gail.reward_train.base}[kind]
 
 
 def clone_demonstrations(
