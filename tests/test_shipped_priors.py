@@ -10,7 +10,7 @@ from rqlbench.priors.sb3 import shipped_prior_path
 from rqlbench.tasks import get_task
 
 SHIPPED = [("cartpole", "rl"), ("cartpole", "il"), ("mountaincar", "rl"), ("parking", "rl"),
-           ("highway", "rl"), ("highway", "il"), ("halfcheetah", "rl")]  # fmt: skip
+           ("highway", "rl"), ("highway", "il"), ("halfcheetah", "rl"), ("mountaincar", "il")]  # fmt: skip
 
 
 @pytest.mark.parametrize(("task_name", "kind"), SHIPPED)

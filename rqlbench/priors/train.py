@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -244,7 +243,7 @@ def train_task_prior(
     card = {
         "task": task_name,
         "kind": kind,
-        "command": " ".join(sys.argv),
+        "command": f"rqlbench train-prior {task_name} --kind {kind} --seed {seed} --steps {steps}",
         "seed": seed,
         "steps": steps,
         "settings": settings,
