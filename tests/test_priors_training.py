@@ -82,6 +82,23 @@ def test_task_prior_training_resumes_from_its_newest_checkpoint(tmp_path, monkey
     assert 0.0 <= card["evaluation"]["success_rate"] <= 1.0
 
 
+def test_task_prior_is_the_best_validated_model_across_resumes(tmp_path, monkeypatch):
+    task = get_task("cartpole")
+    settings = task.config()
+    settings["prior"]["rl"]["learner"].update(TINY, buffer_size=500)
+    settings["prior"]["rl"]["select"] = {"every": 100, "episodes": 2}
+    monkeypatch.setattr(type(task), "config", lambda self: settings)
+    workdir = tmp_path / "cartpole" / "rl"
+    train_task_prior("cartpole", "rl", workdir, steps=200, checkpoint_every=100, eval_episodes=1)
+    prior_path = train_task_prior(
+        "cartpole", "rl", workdir, steps=400, checkpoint_every=100, eval_episodes=1
+    )
+    selection = json.loads((workdir / "card.json").read_text())["selection"]
+    # The resumed run extends the first run's validation history instead of restarting it.
+    assert selection["evaluated_steps"] == [100, 200, 300, 400]
+    assert SoftQ.load(prior_path).num_timesteps == selection["selected_step"]
+
+
 def test_gail_accepts_a_gsde_sac_generator():
     make_env = lambda: QuadraticBandit(target=0.5)  # noqa: E731
     expert = train_rl_prior(make_env, 100, seed=0, **TINY)
