@@ -9,8 +9,10 @@ from rqlbench.priors import check_prior_matches, load_shipped_prior, prior_from_
 from rqlbench.priors.sb3 import shipped_prior_path
 from rqlbench.tasks import get_task
 
-SHIPPED = [("cartpole", "rl"), ("cartpole", "il"), ("mountaincar", "rl"), ("parking", "rl"),
-           ("highway", "rl"), ("highway", "il"), ("halfcheetah", "rl"), ("mountaincar", "il")]  # fmt: skip
+SHIPPED = [
+    ("cartpole", "rl"), ("cartpole", "il"), ("mountaincar", "rl"), ("mountaincar", "il"),
+    ("highway", "rl"), ("highway", "il"), ("parking", "rl"), ("halfcheetah", "rl"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("task_name", "kind"), SHIPPED)
