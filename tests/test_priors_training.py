@@ -111,6 +111,24 @@ def test_gail_accepts_a_gsde_sac_generator():
         train_il_prior(expert, make_env, steps=1, gail_reward="log")
 
 
+def test_il_prior_with_zero_gail_steps_is_the_behaviour_cloned_actor():
+    make_env = lambda: QuadraticBandit(target=0.5)  # noqa: E731
+    expert = train_rl_prior(make_env, 100, seed=0, **TINY)
+    torch.manual_seed(0)  # the expert's demonstrations sample from torch's global generator
+    cloned = train_il_prior(
+        expert, make_env, steps=0, seed=0, demo_episodes=2, bc_epochs=3, learner_kwargs=TINY
+    )
+    torch.manual_seed(0)
+    demos = demonstrations(expert, make_env, 2, seed=0, min_transitions=256)
+    reference = SAC("MlpPolicy", make_vec_env(make_env, n_envs=1, seed=0), seed=0, **TINY)
+    clone_demonstrations(reference, demos, 3, seed=0)
+    assert cloned.num_timesteps == 0
+    for ours, theirs in zip(cloned.actor.parameters(), reference.actor.parameters(), strict=True):
+        torch.testing.assert_close(ours, theirs)
+    with pytest.raises(ValueError, match=r"steps must be > 0 \(or 0 with bc_epochs > 0"):
+        train_il_prior(expert, make_env, steps=0)
+
+
 def test_gail_logit_reward_is_the_discriminator_logit():
     make_env = lambda: QuadraticBandit(target=0.5)  # noqa: E731
     expert = train_rl_prior(make_env, 100, seed=0, **TINY)

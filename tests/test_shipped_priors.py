@@ -7,12 +7,9 @@ import pytest
 from rqlbench.evaluation import evaluate, summarize
 from rqlbench.priors import check_prior_matches, load_shipped_prior, prior_from_model
 from rqlbench.priors.sb3 import shipped_prior_path
-from rqlbench.tasks import get_task
+from rqlbench.tasks import get_task, task_names
 
-SHIPPED = [
-    ("cartpole", "rl"), ("cartpole", "il"), ("mountaincar", "rl"), ("mountaincar", "il"),
-    ("highway", "rl"), ("highway", "il"), ("parking", "rl"), ("halfcheetah", "rl"),
-]  # fmt: skip
+SHIPPED = [(task, kind) for task in task_names() for kind in ("rl", "il")]
 
 
 @pytest.mark.parametrize(("task_name", "kind"), SHIPPED)
@@ -29,5 +26,5 @@ def test_shipped_prior_loads_matches_its_task_and_reproduces_its_card(task_name,
 
 
 def test_missing_shipped_prior_says_how_to_train_one():
-    with pytest.raises(FileNotFoundError, match="rqlbench train-prior halfcheetah --kind il"):
-        load_shipped_prior("halfcheetah", "il")
+    with pytest.raises(FileNotFoundError, match=r"shipped: cartpole/il, .*train-prior pendulum"):
+        load_shipped_prior("pendulum", "il")

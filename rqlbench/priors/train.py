@@ -108,13 +108,16 @@ def train_il_prior(
     """A GAIL generator imitating `expert`'s rollouts; `steps` generator environment steps.
 
     `bc_epochs` > 0 first fits a SAC generator's actor to the demonstrations by maximum
-    likelihood, so GAIL starts from a policy that reaches the expert's states.
+    likelihood, so GAIL starts from a policy that reaches the expert's states; with `steps` 0
+    the prior is that behaviour-cloned actor (no GAIL).
     `gail_reward` is "positive" (imitation's -log(1 - D): every step pays, so longer episodes
     pay more) or "logit" (log D - log(1 - D), no bias for or against ending the episode: for
     tasks where success ends the episode, like mountaincar).
     """
     if gail_reward not in GAIL_REWARDS:
         raise ValueError(f"gail_reward must be one of {GAIL_REWARDS}, got {gail_reward!r}")
+    if steps < 0 or (steps == 0 and not bc_epochs):
+        raise ValueError(f"steps must be > 0 (or 0 with bc_epochs > 0 for BC only), got {steps}")
     demos = demonstrations(expert, make_env, demo_episodes, seed, min_transitions=demo_batch_size)
     venv = make_vec_env(make_env, n_envs=1, seed=seed, wrapper_class=RolloutInfoWrapper)
     reward = _LateReward()
@@ -127,6 +130,8 @@ def train_il_prior(
     )
     if bc_epochs:
         clone_demonstrations(learner, demos, bc_epochs, seed)
+    if steps == 0:
+        return learner
     reward_net = BasicRewardNet(
         venv.observation_space, venv.action_space, normalize_input_layer=RunningNorm
     )
@@ -219,7 +224,7 @@ def train_task_prior(
         raise ValueError(f"kind must be 'rl' or 'il', got {kind!r}")
     task = get_task(task_name)
     settings = task.config()["prior"][kind]
-    steps = steps or int(settings["steps"])
+    steps = int(settings["steps"]) if steps is None else steps
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
 
