@@ -15,6 +15,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from rqlbench.algorithms import SoftQ
 from rqlbench.priors import SACPolicyPrior, SoftQPolicyPrior, prior_from_model
 from rqlbench.priors.train import (
+    _KeepCloning,
     clear_optimizer_moments,
     clone_demonstrations,
     demonstrations,
@@ -127,6 +128,22 @@ def test_il_prior_with_zero_gail_steps_is_the_behaviour_cloned_actor():
         torch.testing.assert_close(ours, theirs)
     with pytest.raises(ValueError, match=r"steps must be > 0 \(or 0 with bc_epochs > 0"):
         train_il_prior(expert, make_env, steps=0)
+
+
+def test_cloning_weight_holds_the_actor_at_the_demonstrations_against_the_reward():
+    demo = TrajectoryWithRew(
+        obs=np.zeros((2, 1), np.float32), acts=np.full((1, 1), 0.5, np.float32), infos=None,
+        terminal=True, rews=np.zeros(1, np.float32),
+    )  # fmt: skip
+
+    def learned_action(bc_weight):  # the learner's reward wants -0.5; the demonstration +0.5
+        learner = SAC("MlpPolicy", QuadraticBandit(target=-0.5), seed=0, **TINY)
+        cloning = _KeepCloning([demo], bc_weight, batch_size=32, seed=0) if bc_weight else None
+        learner.learn(1500, callback=cloning)
+        return learner.predict(np.zeros(1, np.float32), deterministic=True)[0].item()
+
+    free, held, firmly_held = learned_action(0.0), learned_action(3.0), learned_action(30.0)
+    assert free < -0.3 and free + 0.2 < held < firmly_held and abs(firmly_held - 0.5) < 0.1
 
 
 def test_gail_logit_reward_is_the_discriminator_logit():

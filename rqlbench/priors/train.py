@@ -102,6 +102,7 @@ def train_il_prior(
     demo_batch_size: int = 256,
     discriminator_updates: int = 4,
     bc_epochs: int = 0,
+    bc_weight: float = 0.0,
     gail_reward: str = "positive",
     learner_kwargs: dict[str, Any] | None = None,
 ) -> BaseAlgorithm:
@@ -109,7 +110,10 @@ def train_il_prior(
 
     `bc_epochs` > 0 first fits a SAC generator's actor to the demonstrations by maximum
     likelihood, so GAIL starts from a policy that reaches the expert's states; with `steps` 0
-    the prior is that behaviour-cloned actor (no GAIL).
+    the prior is that behaviour-cloned actor (no GAIL). `bc_weight` > 0 keeps cloning during
+    GAIL: one maximum-likelihood step on a demonstration batch, scaled by `bc_weight`, per
+    environment step once the generator trains (GAIL + BC, Jena et al. 2020); without it GAIL's
+    early, noisy rewards pulled parking's and halfcheetah's cloned actors off the demonstrations.
     `gail_reward` is "positive" (imitation's -log(1 - D): every step pays, so longer episodes
     pay more) or "logit" (log D - log(1 - D), no bias for or against ending the episode: for
     tasks where success ends the episode, like mountaincar).
@@ -150,6 +154,9 @@ def train_il_prior(
             custom_logger=imitation_logger.configure(log_dir, format_strs=[]),
         )
         reward.fn = gail_reward_net(gail, gail_reward).predict_processed
+        if bc_weight:
+            cloning = _KeepCloning(demos, bc_weight, demo_batch_size, seed)
+            gail.gen_callback = CallbackList([gail.gen_callback, cloning])
         gail.train(max(steps, steps_per_round))
     return learner
 
@@ -167,20 +174,56 @@ def clone_demonstrations(
     model: SAC, demos: list[TrajectoryWithRew], epochs: int, seed: int = 0, batch_size: int = 256
 ) -> None:
     """Fits a SAC actor to demonstrations by maximum likelihood (behaviour cloning)."""
-    if not isinstance(model, SAC):
-        raise TypeError(f"behaviour cloning warm-starts SAC generators, not {type(model).__name__}")
-    transitions = rollout.flatten_trajectories(demos)
-    obs = torch.as_tensor(np.array(transitions.obs), dtype=torch.float32)
-    actions = torch.as_tensor(model.policy.scale_action(transitions.acts), dtype=torch.float32)
+    obs, actions = _demonstration_tensors(model, demos)
     optimizer = torch.optim.Adam(model.actor.parameters(), lr=1e-3)
     order = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         for batch in torch.randperm(len(obs), generator=order).split(batch_size):
-            mean, log_std = actor_gaussian(model.actor, obs[batch])
-            loss = -squashed_gaussian_log_prob(mean, log_std, actions[batch]).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            _cloning_step(model, obs[batch], actions[batch], optimizer)
+
+
+def _demonstration_tensors(
+    model: BaseAlgorithm, demos: list[TrajectoryWithRew]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(model, SAC):
+        raise TypeError(f"behaviour cloning trains SAC generators, not {type(model).__name__}")
+    transitions = rollout.flatten_trajectories(demos)
+    obs = torch.as_tensor(np.array(transitions.obs), dtype=torch.float32)
+    actions = torch.as_tensor(model.policy.scale_action(transitions.acts), dtype=torch.float32)
+    return obs, actions
+
+
+def _cloning_step(
+    model: SAC,
+    obs: torch.Tensor,
+    actions: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    weight: float = 1.0,
+) -> None:
+    mean, log_std = actor_gaussian(model.actor, obs)
+    loss = -weight * squashed_gaussian_log_prob(mean, log_std, actions).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+class _KeepCloning(BaseCallback):
+    """A behaviour-cloning step of the generator's actor per environment step once SAC trains."""
+
+    def __init__(self, demos: list[TrajectoryWithRew], weight: float, batch_size: int, seed: int):
+        super().__init__()
+        self.demos, self.weight, self.batch_size = demos, weight, batch_size
+        self.order = torch.Generator().manual_seed(seed)
+
+    def _init_callback(self) -> None:
+        self.obs, self.actions = _demonstration_tensors(self.model, self.demos)
+
+    def _on_step(self) -> bool:
+        if self.model.num_timesteps > self.model.learning_starts:
+            batch = torch.randint(len(self.obs), (self.batch_size,), generator=self.order)
+            optimizer = self.model.actor.optimizer
+            _cloning_step(self.model, self.obs[batch], self.actions[batch], optimizer, self.weight)
+        return True
 
 
 class _GAIL(GAIL):
@@ -244,6 +287,7 @@ def train_task_prior(
         model = train_il_prior(
             expert, make_env, steps, seed, demo_episodes=int(settings["demo_episodes"]),
             bc_epochs=int(settings.get("bc_epochs", 0)),
+            bc_weight=float(settings.get("bc_weight", 0.0)),
             gail_reward=settings.get("gail_reward", "positive"),
             learner_kwargs=settings.get("learner", task.config()["prior"]["rl"]["learner"]),
         )  # fmt: skip
