@@ -186,7 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["rl", "il"], default="rl", help="RL prior or GAIL prior (rl)")
     p.add_argument("--out", default="priors", help="output directory (priors/TASK/KIND)")
     p.add_argument("--seed", type=int, default=0, help="seed (0)")
-    p.add_argument("--steps", type=_positive, default=None, help="steps (the task's default)")
+    p.add_argument(
+        "--steps", type=_count, default=None,
+        help="environment steps (the task's default; IL: 0 keeps the behaviour-cloned actor)",
+    )  # fmt: skip
     p.add_argument("--checkpoint-every", type=_positive, default=10_000, help="steps (10000)")
     p.add_argument("--eval-episodes", type=_positive, default=100, help="for the card (100)")
     p.set_defaults(run=train_prior)
@@ -222,6 +225,13 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
     return value
 
 

@@ -1,6 +1,7 @@
 """RL and IL (GAIL) prior training on tiny budgets: the pipeline, not the quality."""
 
 import json
+import shutil
 
 import gymnasium as gym
 import numpy as np
@@ -13,7 +14,7 @@ from stable_baselines3 import SAC, HerReplayBuffer
 from stable_baselines3.common.env_util import make_vec_env
 
 from rqlbench.algorithms import SoftQ
-from rqlbench.priors import SACPolicyPrior, SoftQPolicyPrior, prior_from_model
+from rqlbench.priors import SACPolicyPrior, SoftQPolicyPrior, prior_from_model, shipped_prior_path
 from rqlbench.priors.train import (
     _KeepCloning,
     clear_optimizer_moments,
@@ -98,6 +99,25 @@ def test_task_prior_is_the_best_validated_model_across_resumes(tmp_path, monkeyp
     # The resumed run extends the first run's validation history instead of restarting it.
     assert selection["evaluated_steps"] == [100, 200, 300, 400]
     assert SoftQ.load(prior_path).num_timesteps == selection["selected_step"]
+
+
+def test_task_il_prior_imitates_the_shipped_rl_prior_unless_one_was_trained_beside_it(
+    tmp_path, monkeypatch
+):
+    task = get_task("cartpole")
+    settings = task.config()
+    settings["prior"]["il"].update(demo_episodes=1, learner={**TINY, "buffer_size": 500})
+    monkeypatch.setattr(type(task), "config", lambda self: settings)
+    workdir = tmp_path / "cartpole" / "il"
+    train_task_prior("cartpole", "il", workdir, steps=128, eval_episodes=1)
+    assert json.loads((workdir / "card.json").read_text())["expert"] == "the shipped RL prior"
+    (tmp_path / "cartpole" / "rl").mkdir()
+    shutil.copy(shipped_prior_path("cartpole", "rl"), tmp_path / "cartpole" / "rl" / "prior.zip")
+    train_task_prior("cartpole", "il", workdir, steps=128, eval_episodes=1)
+    expert = json.loads((workdir / "card.json").read_text())["expert"]
+    assert expert == str(tmp_path / "cartpole" / "rl" / "prior.zip")
+    with pytest.raises(ValueError, match="an RL prior needs steps >= 1, got 0"):
+        train_task_prior("cartpole", "rl", tmp_path / "rl", steps=0)
 
 
 def test_gail_accepts_a_gsde_sac_generator():

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from rqlbench.cli import build_parser, train_prior
 from rqlbench.evaluation import evaluate, summarize
 from rqlbench.priors import check_prior_matches, load_shipped_prior, prior_from_model
 from rqlbench.priors.sb3 import shipped_prior_path
@@ -28,3 +29,14 @@ def test_shipped_prior_loads_matches_its_task_and_reproduces_its_card(task_name,
 def test_missing_shipped_prior_says_how_to_train_one():
     with pytest.raises(FileNotFoundError, match=r"shipped: cartpole/il, .*train-prior pendulum"):
         load_shipped_prior("pendulum", "il")
+
+
+@pytest.mark.parametrize(("task_name", "kind"), SHIPPED)
+def test_shipped_prior_card_command_is_a_valid_rqlbench_command(task_name, kind):
+    card = json.loads((shipped_prior_path(task_name, kind).parent / "card.json").read_text())
+    program, *argv = card["command"].split()
+    args = build_parser().parse_args(argv)
+    assert program == "rqlbench" and args.run is train_prior
+    steps = card["settings"]["steps"] if args.steps is None else args.steps
+    assert (args.task, args.kind, args.seed) == (task_name, kind, card["seed"])
+    assert steps == card["steps"]

@@ -46,7 +46,7 @@ from rqlbench.algorithms.soft_q import SoftQ
 from rqlbench.evaluation import evaluate, summarize
 from rqlbench.files import write_text
 from rqlbench.priors.base import squashed_gaussian_log_prob
-from rqlbench.priors.sb3 import actor_gaussian, load_model
+from rqlbench.priors.sb3 import actor_gaussian, load_model, shipped_prior_path
 from rqlbench.tasks import Task, get_task
 
 EnvFactory = Callable[[], gym.Env]
@@ -260,14 +260,17 @@ def train_task_prior(
     """Trains (or resumes) a task's RL or IL prior in `workdir`; returns its prior.zip.
 
     Checkpoints (model and replay buffer) go to workdir/checkpoints every `checkpoint_every`
-    steps, and a rerun resumes from the newest one. The IL prior imitates workdir/../rl/prior.zip.
-    Writes card.json: the command, seed, steps, settings and the evaluation summary.
+    steps, and a rerun resumes from the newest one. The IL prior imitates workdir/../rl/prior.zip
+    if one was trained there, otherwise the shipped RL prior. Writes card.json: the command,
+    seed, steps, settings, the expert imitated and the evaluation summary.
     """
     if kind not in ("rl", "il"):
         raise ValueError(f"kind must be 'rl' or 'il', got {kind!r}")
     task = get_task(task_name)
     settings = task.config()["prior"][kind]
     steps = int(settings["steps"]) if steps is None else steps
+    if kind == "rl" and steps < 1:
+        raise ValueError(f"an RL prior needs steps >= 1, got {steps}")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
 
@@ -283,7 +286,8 @@ def train_task_prior(
             steps, workdir, checkpoint_every, settings.get("select"), make_env,
         )  # fmt: skip
     else:
-        expert = load_model(workdir.parent / "rl" / "prior.zip", None)
+        expert_path = imitated_expert(task_name, workdir)
+        expert = load_model(expert_path, None)
         model = train_il_prior(
             expert, make_env, steps, seed, demo_episodes=int(settings["demo_episodes"]),
             bc_epochs=int(settings.get("bc_epochs", 0)),
@@ -302,11 +306,22 @@ def train_task_prior(
         "seed": seed,
         "steps": steps,
         "settings": settings,
+        "expert": None if kind == "rl" else _expert_name(task_name, expert_path),
         "selection": selection_summary(workdir),
         "evaluation": summarize(evaluate(model, task, eval_episodes, seed=10_000)),
     }
     write_text(workdir / "card.json", json.dumps(card, indent=2) + "\n")
     return prior_path
+
+
+def imitated_expert(task_name: str, workdir: Path) -> Path:
+    """The RL prior an IL prior in `workdir` imitates: ../rl/prior.zip, else the shipped one."""
+    trained = workdir.parent / "rl" / "prior.zip"
+    return trained if trained.is_file() else shipped_prior_path(task_name, "rl")
+
+
+def _expert_name(task_name: str, path: Path) -> str:
+    return "the shipped RL prior" if path == shipped_prior_path(task_name, "rl") else str(path)
 
 
 def _train_with_her(
