@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from importlib import metadata
 
 import gymnasium as gym
 import numpy as np
@@ -110,7 +111,9 @@ def test_task_il_prior_imitates_the_shipped_rl_prior_unless_one_was_trained_besi
     monkeypatch.setattr(type(task), "config", lambda self: settings)
     workdir = tmp_path / "cartpole" / "il"
     train_task_prior("cartpole", "il", workdir, steps=128, eval_episodes=1)
-    assert json.loads((workdir / "card.json").read_text())["expert"] == "the shipped RL prior"
+    card = json.loads((workdir / "card.json").read_text())
+    assert card["expert"] == "the shipped RL prior"
+    assert card["trained_on"]["packages"]["imitation"] == metadata.version("imitation")
     (tmp_path / "cartpole" / "rl").mkdir()
     shutil.copy(shipped_prior_path("cartpole", "rl"), tmp_path / "cartpole" / "rl" / "prior.zip")
     train_task_prior("cartpole", "il", workdir, steps=128, eval_episodes=1)

@@ -10,6 +10,7 @@ train it.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import re
 import tempfile
@@ -47,6 +48,7 @@ from rqlbench.evaluation import evaluate, summarize
 from rqlbench.files import write_text
 from rqlbench.priors.base import squashed_gaussian_log_prob
 from rqlbench.priors.sb3 import actor_gaussian, load_model, shipped_prior_path
+from rqlbench.runner.store import environment
 from rqlbench.tasks import Task, get_task
 
 EnvFactory = Callable[[], gym.Env]
@@ -262,7 +264,8 @@ def train_task_prior(
     Checkpoints (model and replay buffer) go to workdir/checkpoints every `checkpoint_every`
     steps, and a rerun resumes from the newest one. The IL prior imitates workdir/../rl/prior.zip
     if one was trained there, otherwise the shipped RL prior. Writes card.json: the command,
-    seed, steps, settings, the expert imitated and the evaluation summary.
+    seed, steps, settings, the expert imitated, the evaluation summary and the environment
+    (date, package versions, git hash, machine).
     """
     if kind not in ("rl", "il"):
         raise ValueError(f"kind must be 'rl' or 'il', got {kind!r}")
@@ -309,6 +312,7 @@ def train_task_prior(
         "expert": None if kind == "rl" else _expert_name(task_name, expert_path),
         "selection": selection_summary(workdir),
         "evaluation": summarize(evaluate(model, task, eval_episodes, seed=10_000)),
+        "trained_on": {"date": datetime.date.today().isoformat(), **environment()},
     }
     write_text(workdir / "card.json", json.dumps(card, indent=2) + "\n")
     return prior_path
