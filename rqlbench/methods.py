@@ -53,6 +53,8 @@ class MethodRun:
     def learner_kwargs(self) -> dict[str, Any]:
         """The prior's learner settings (so α̂ = the prior's α), then the cell's overrides."""
         kwargs = dict(self.task.config()["prior"]["rl"]["learner"])
+        if not self.discrete:  # a SAC prior tuned its α: start there, not at SB3's 1.0
+            kwargs.setdefault("ent_coef", f"auto_{prior_temperature(self.prior_model)}")
         return copy.deepcopy({**kwargs, **self.settings, "seed": self.seed})
 
 

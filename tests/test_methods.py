@@ -2,8 +2,10 @@
 
 import pytest
 
+from rqlbench.algorithms import RSAC
 from rqlbench.evaluation import evaluate
 from rqlbench.methods import MethodRun, method_names, run_method
+from rqlbench.priors import load_shipped_prior, prior_from_model
 from rqlbench.priors.train import train_rl_prior
 from rqlbench.tasks import get_task
 
@@ -67,3 +69,14 @@ def test_default_omega_is_the_prior_temperature(cell):
     expected = prior.alpha if hasattr(prior, "alpha") else float(prior.log_ent_coef.detach().exp())
     assert run.omega_prime == pytest.approx(expected)
     assert MethodRun(task=task, prior_model=prior, steps=1, seed=0, omega=0.3).omega_prime == 0.3
+
+
+def test_continuous_learners_start_at_the_prior_temperature():
+    task, prior = get_task("parking"), load_shipped_prior("parking", "rl")
+    alpha = float(prior.log_ent_coef.detach().exp())
+    run = MethodRun(task=task, prior_model=prior, steps=1, seed=0, settings={"buffer_size": 10})
+    model = RSAC(prior_from_model(prior), task.make_env(reward="addon"), **run.learner_kwargs())
+    assert float(model.log_ent_coef.exp()) == pytest.approx(alpha)  # then tuned as in SAC
+    # A temperature the task's learner settings fix is kept.
+    mountaincar = MethodRun(get_task("mountaincar"), load_shipped_prior("mountaincar"), 1, 0)
+    assert mountaincar.learner_kwargs()["ent_coef"] == 0.1
