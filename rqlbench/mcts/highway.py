@@ -10,6 +10,7 @@ the leaf up to the planning horizon.
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,7 @@ class HighwayModel:
         self.prior, self.task, self.horizon = prior, task or get_task("highway"), horizon
         self.num_actions = int(prior.action_space.n)
         self.simulator_steps = 0
+        self.simulator_seconds = 0.0  # inside _simulate: the planner's overhead is the rest
         self.copies = 0
 
     def root(self, env: Any) -> PlannerState:
@@ -100,7 +102,9 @@ class HighwayModel:
     def _advance(self, sim: Any, action: int) -> tuple[float, bool]:
         """One policy step of the simulator alone; the add-on reward and whether it ended."""
         sim.time += 1 / sim.config["policy_frequency"]
+        start = time.perf_counter()
         sim._simulate(action)
+        self.simulator_seconds += time.perf_counter() - start
         self.simulator_steps += 1
         rewards = self.task.rewards(sim, action, 0.0, {})
         ended = sim.vehicle.crashed or sim.time >= sim.config["duration"]
