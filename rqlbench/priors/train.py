@@ -48,7 +48,7 @@ from rqlbench.evaluation import evaluate, summarize
 from rqlbench.files import write_text
 from rqlbench.priors.base import squashed_gaussian_log_prob
 from rqlbench.priors.sb3 import actor_gaussian, load_model, shipped_prior_path
-from rqlbench.runner.store import environment
+from rqlbench.provenance import environment
 from rqlbench.tasks import Task, get_task
 
 EnvFactory = Callable[[], gym.Env]
@@ -289,7 +289,7 @@ def train_task_prior(
             steps, workdir, checkpoint_every, settings.get("select"), make_env,
         )  # fmt: skip
     else:
-        expert_path = imitated_expert(task_name, workdir)
+        expert_path = _imitated_expert(task_name, workdir)
         expert = load_model(expert_path, None)
         model = train_il_prior(
             expert, make_env, steps, seed, demo_episodes=int(settings["demo_episodes"]),
@@ -318,7 +318,7 @@ def train_task_prior(
     return prior_path
 
 
-def imitated_expert(task_name: str, workdir: Path) -> Path:
+def _imitated_expert(task_name: str, workdir: Path) -> Path:
     """The RL prior an IL prior in `workdir` imitates: ../rl/prior.zip, else the shipped one."""
     trained = workdir.parent / "rl" / "prior.zip"
     return trained if trained.is_file() else shipped_prior_path(task_name, "rl")

@@ -11,23 +11,19 @@ so re-running the same command skips finished cells and redoes any cell killed m
 from __future__ import annotations
 
 import json
-import os
-import platform
-import subprocess
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from rqlbench.files import write_text
+from rqlbench.provenance import environment
 from rqlbench.runner.grid import Cell
 
 # The on-disk format: in config.yaml (store_version) and every cell file (schema). Bump it when
 # a result written before no longer reads the same.
 STORE_VERSION = 1
-PACKAGES = ("rqlbench", "torch", "stable-baselines3", "gymnasium", "highway-env", "imitation")
 
 
 class RunStore:
@@ -90,34 +86,3 @@ def _check_writable(path: Path) -> None:
         raise ValueError(
             f"cannot write results to {path} ({error.strerror}): choose another --out"
         ) from error
-
-
-def environment() -> dict[str, Any]:
-    """Package versions, git hash and machine: what a result depends on besides its config."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "packages": versions,
-        "git": _git_hash(),
-        "python": platform.python_version(),
-        "machine": platform.platform(),
-        "cpus": os.cpu_count(),
-    }
-
-
-def _git_hash() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None
