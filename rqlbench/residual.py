@@ -1,4 +1,4 @@
-"""The residual Q-learning math, in one place (paper eq. 6-10, App. F.3; DESIGN.md section 1).
+"""The residual Q-learning math, in one place (paper eq. 6-10, App. F.3; docs/algorithms.md §1).
 
 ``omega`` is ω' = ω·α (the prior's unknown temperature α absorbed into the reward weight ω),
 ``alpha`` is α̂, the temperature of the customized policy, ``log_prior`` is log π(a|s) of the

@@ -1,4 +1,4 @@
-"""RSQL, RSAC and SoftQ: DESIGN.md invariant 3, losses by hand, SB3 compatibility, bad input."""
+"""RSQL, RSAC and SoftQ: docs/algorithms.md §4.3, losses by hand, SB3 compatibility, bad input."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""The competitor methods' targets and losses against their formulas (DESIGN.md section 1)."""
+"""The competitor methods' targets and losses against their formulas (docs/algorithms.md §3)."""
 
 import math
 

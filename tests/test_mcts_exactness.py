@@ -1,4 +1,4 @@
-"""Residual ME-MCTS: DESIGN.md invariant 2, MENTS as the ω' = 0 case, and the Python oracle."""
+"""Residual ME-MCTS: docs/algorithms.md §4.2, MENTS as the ω' = 0 case, and the Python oracle."""
 
 import itertools
 

@@ -1,4 +1,4 @@
-"""Exactness of the residual math: DESIGN.md invariant 1 and the per-formula targets."""
+"""Exactness of the residual math: docs/algorithms.md §4.1 and the per-formula targets."""
 
 import math
 

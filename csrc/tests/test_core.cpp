@@ -56,7 +56,7 @@ TabularModel random_model(int num_states, int num_actions, uint64_t seed,
   return TabularModel(num_states, num_actions, next, reward, log_prior, terminal);
 }
 
-// Backward induction of the finite-horizon residual soft Q (DESIGN.md invariant 2).
+// Backward induction of the finite-horizon residual soft Q (docs/algorithms.md §4.2).
 std::vector<double> exact_root_q(const TabularModel& m, const Config& c, int root) {
   const int S = m.num_states(), A = m.num_actions();
   std::vector<double> value(S, 0.0), q(static_cast<size_t>(S) * A), logits(A), prior(A);

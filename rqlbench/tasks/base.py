@@ -2,7 +2,7 @@
 
 A task fixes an environment and its configuration, the basic reward r (what the prior was trained
 for), the add-on reward r_R (the new requirement), the per-episode task metric and the success
-criterion (DESIGN.md section 4). Every step's ``info`` carries ``basic_reward``, ``addon_reward``
+criterion (docs/algorithms.md §5). Every step's ``info`` carries ``basic_reward``, ``addon_reward``
 and the metric's raw ingredients, computed once here, so training and evaluation never
 recompute them differently. Which reward ``step`` returns is the `reward` argument: the
 customizing learner sees only the add-on reward.

@@ -1,4 +1,4 @@
-"""Small environments with known solutions, for verifying the learners (DESIGN.md invariant 3)."""
+"""Small environments with known solutions, for checking the learners (docs/algorithms.md §4.3)."""
 
 from __future__ import annotations
 
