@@ -15,6 +15,7 @@ from torch import Tensor
 
 from rqlbench import residual
 from rqlbench.algorithms import RSAC, RSQL
+from rqlbench.methods.common import residual_method
 
 
 class GreedySQL(RSQL):
@@ -44,3 +45,6 @@ class GreedySAC(RSAC):
     def _actor_loss(self, data, actions_pi, log_prob, q_pi, omega, ent_coef):
         prior_log_prob = self.prior.log_prob_from_cache(data.prior, actions_pi)
         return torch.mean((ent_coef + omega) * log_prob - q_pi - omega * prior_log_prob)
+
+
+make = residual_method(GreedySQL, GreedySAC)  # its factory in rqlbench.methods.METHODS

@@ -12,8 +12,8 @@ import torch
 from rqlbench.baselines.shaped_reward import ShapedRewardSAC, ShapedRewardSQL
 from torch import Tensor
 
-from rqlbench.priors import squashed_gaussian_log_prob
-from rqlbench.priors.sb3 import actor_gaussian
+from rqlbench.methods.common import residual_method
+from rqlbench.priors import actor_gaussian, squashed_gaussian_log_prob
 
 
 class KLRewardSQL(ShapedRewardSQL):
@@ -34,3 +34,6 @@ class KLRewardSAC(ShapedRewardSAC):
         policy_log_prob = squashed_gaussian_log_prob(mean, log_std, data.actions)
         prior_log_prob = self.prior.log_prob_from_cache(data.prior, data.actions)
         return data.rewards.flatten() - omega * (policy_log_prob - prior_log_prob)
+
+
+make = residual_method(KLRewardSQL, KLRewardSAC)  # its factory in rqlbench.methods.METHODS

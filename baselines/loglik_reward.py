@@ -12,6 +12,7 @@ from rqlbench.baselines.shaped_reward import ShapedRewardSAC, ShapedRewardSQL
 from torch import Tensor
 
 from rqlbench import residual
+from rqlbench.methods.common import residual_method
 
 
 class LoglikRewardSQL(ShapedRewardSQL):
@@ -28,3 +29,8 @@ class LoglikRewardSAC(ShapedRewardSAC):
     def _shaped_reward(self, data: Any, omega: float) -> Tensor:
         prior_log_prob = self.prior.log_prob_from_cache(data.prior, data.actions)
         return residual.loglik_augmented_reward(data.rewards.flatten(), prior_log_prob, omega)
+
+
+make = residual_method(
+    LoglikRewardSQL, LoglikRewardSAC
+)  # its factory in rqlbench.methods.METHODS

@@ -11,8 +11,8 @@ import pytest
 from stable_baselines3 import DQN
 
 from rqlbench.methods import MethodRun, run_method
-from rqlbench.priors import load_shipped_prior
 from rqlbench.tasks import get_task
+from rqlbench.zoo import load_shipped_prior
 
 STEPS = 3000
 

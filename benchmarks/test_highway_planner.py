@@ -16,9 +16,9 @@ import torch
 
 from rqlbench.algorithms import SoftQ
 from rqlbench.mcts import MCTSConfig, search_open_loop
-from rqlbench.mcts.highway import HighwayPlanner
-from rqlbench.priors import prior_from_model
+from rqlbench.mcts.planner import Planner, ResidualModel
 from rqlbench.tasks import get_task
+from rqlbench.zoo import prior_from_model
 
 CONFIG = MCTSConfig(num_simulations=150, max_depth=6, rollout_depth=6, gamma=0.8, seed=0)
 
@@ -54,7 +54,7 @@ class RlAgentsStyleModel:
             return self.prior.log_probs(torch.as_tensor(self.obs).unsqueeze(0))[0].double().numpy()
 
     def rollout(self, depth: int, gamma: float, seed: int) -> float:
-        """The prior to the planning horizon, as HighwayModel.rollout (same env steps)."""
+        """The prior to the planning horizon, as ResidualModel.rollout (same env steps)."""
         rng, ret, discount = np.random.default_rng(seed), 0.0, 1.0
         for _ in range(min(depth, self.horizon - self.depth)):
             probs = np.exp(self.prior_log_probs())
@@ -78,12 +78,12 @@ def _bare_simulate_seconds(env, steps: int = 20) -> float:
 
 def test_highway_decision_adapter(benchmark, record_rate, record_derived, scene):
     env, prior = scene
-    planner = HighwayPlanner(prior, CONFIG)
+    planner = Planner(ResidualModel(get_task("highway").planning_model(), prior, 6), CONFIG)
     benchmark.pedantic(planner.plan, args=(env,), rounds=1, iterations=1)
     record_rate("highway_adapter", 1)
     if benchmark.disabled:
         return
-    model, wall = planner.model, benchmark.stats.stats.mean
+    model, wall = planner.model.dynamics, benchmark.stats.stats.mean
     # The simulator's cost two ways: its own time inside this search (same states, exact), and
     # steps x a bare _simulate timed from the root (a proxy; traffic differs between states).
     bare = model.simulator_steps * _bare_simulate_seconds(env)

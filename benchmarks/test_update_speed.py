@@ -10,7 +10,7 @@ import pytest
 from stable_baselines3 import DQN, SAC
 
 from rqlbench.algorithms import RSAC, RSQL, SoftQ
-from rqlbench.priors import prior_from_model
+from rqlbench.zoo import prior_from_model
 
 # SB3's defaults: SAC 256x256 with batch 256, DQN 64x64 with batch 32.
 CONTINUOUS = dict(learning_starts=1000, seed=0)

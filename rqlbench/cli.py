@@ -69,7 +69,7 @@ def demo(args: argparse.Namespace) -> None:
 
 def train_prior(args: argparse.Namespace) -> None:
     """Train (or resume) a task's RL or IL prior; writes prior.zip and card.json."""
-    from rqlbench.priors.train import train_task_prior
+    from rqlbench.zoo import train_task_prior
 
     workdir = Path(args.out) / args.task / args.kind
     path = train_task_prior(
@@ -83,7 +83,7 @@ def list_command(args: argparse.Namespace) -> None:
     """List the tasks (with their priors), the methods and the presets."""
     from rqlbench.methods import METHODS
     from rqlbench.runner import PRESETS, available_priors
-    from rqlbench.tasks import get_task, task_names
+    from rqlbench.tasks import get_task, planning_task_names, task_names
 
     print("tasks:")
     for name in task_names():
@@ -92,7 +92,7 @@ def list_command(args: argparse.Namespace) -> None:
         print(f"  {name:<13} metric: {task.metric_name:<20} priors: {priors}")
     print("methods:")
     for name, method in METHODS.items():
-        only = f" [{', '.join(method.tasks)} only]" if method.tasks else ""
+        only = f" [{', '.join(planning_task_names())} only]" if method.plans else ""
         print(f"  {name:<13} {method.description}{only}")
     print("presets:")
     for name in PRESETS:
@@ -113,8 +113,9 @@ def run_command(args: argparse.Namespace) -> None:
 
 
 def mcts_command(args: argparse.Namespace) -> None:
-    """Zero-shot customization on highway with residual ME-MCTS, beside the prior."""
-    _run_and_report(args, ["highway"], ["prior", "rql-mcts"], f"runs/mcts-{args.preset}")
+    """Zero-shot customization with residual ME-MCTS (highway, cartpole), beside the prior."""
+    default_out = f"runs/mcts-{args.preset}-{'-'.join(args.tasks)}"
+    _run_and_report(args, args.tasks, ["prior", "rql-mcts"], default_out)
 
 
 def _run_and_report(
@@ -208,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=run_command)
 
     p = commands.add_parser("mcts", help=mcts_command.__doc__, description=mcts_command.__doc__)
+    p.add_argument("tasks", nargs="*", type=_task_name, default=["highway"], metavar="TASK",
+                   help="tasks with a planning model (highway)")  # fmt: skip
     p.add_argument("--simulations", nargs="+", type=_positive, help="MCTS budgets (150)")
     _add_grid_arguments(p)
     p.set_defaults(run=mcts_command)

@@ -17,11 +17,10 @@ from rqlbench.algorithms import RSAC, RSQL, SoftQ
 from rqlbench.priors import (
     ConstantGaussianPrior,
     DiscreteModulePrior,
-    load_prior,
-    prior_from_model,
     squashed_gaussian_log_prob,
 )
 from rqlbench.tasks.toy import QuadraticBandit, TabularEnv
+from rqlbench.zoo import load_prior, prior_from_model
 
 
 class TablePrior(nn.Module):

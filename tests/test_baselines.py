@@ -13,8 +13,12 @@ from rqlbench.baselines import (
     LoglikRewardSQL,
 )
 
-from rqlbench.priors import ConstantGaussianPrior, DiscreteModulePrior, squashed_gaussian_log_prob
-from rqlbench.priors.sb3 import actor_gaussian
+from rqlbench.priors import (
+    ConstantGaussianPrior,
+    DiscreteModulePrior,
+    actor_gaussian,
+    squashed_gaussian_log_prob,
+)
 from rqlbench.tasks.toy import QuadraticBandit, TabularEnv
 
 SMALL = dict(policy_kwargs=dict(net_arch=[8]), learning_starts=32, batch_size=8, seed=0)

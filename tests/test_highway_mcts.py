@@ -1,4 +1,4 @@
-"""Residual ME-MCTS on highway-env: the adapter is the env, the planner plans from live states."""
+"""Residual ME-MCTS on highway-env: highway-env is the planning model; plans from live states."""
 
 import copy
 
@@ -8,9 +8,10 @@ import pytest
 from rqlbench.algorithms import SoftQ
 from rqlbench.evaluation import evaluate
 from rqlbench.mcts import MCTSConfig
-from rqlbench.mcts.highway import HighwayModel, HighwayPlanner, kinematics_observation
-from rqlbench.priors import prior_from_model
+from rqlbench.mcts.planner import Planner, ResidualModel
 from rqlbench.tasks import get_task
+from rqlbench.tasks.highway_model import HighwayModel, kinematics_observation
+from rqlbench.zoo import prior_from_model
 
 
 @pytest.fixture(scope="module")
@@ -34,23 +35,21 @@ def test_fast_observation_equals_highway_env_observation(highway):
 
 
 def test_adapter_step_matches_env_step(highway):
-    _, env, prior = highway
-    model = HighwayModel(prior)
+    task, env, _ = highway
+    model = HighwayModel(task)
     env.reset(seed=5)
     for action in [3, 1, 0, 4, 1]:
         state = model.root(env)
         child, addon, ended = model.step(state, action)
         _, reward, terminated, truncated, info = env.step(action)
-        vehicle, planned = env.unwrapped.vehicle, child.env.vehicle
+        vehicle, planned = env.unwrapped.vehicle, child.vehicle
         np.testing.assert_array_equal(planned.position, vehicle.position)
         assert planned.speed == vehicle.speed and planned.heading == vehicle.heading
         others = [v.position for v in env.unwrapped.road.vehicles]
-        np.testing.assert_array_equal([v.position for v in child.env.road.vehicles], others)
+        np.testing.assert_array_equal([v.position for v in child.road.vehicles], others)
         assert addon == reward == info["addon_reward"]
         assert ended == (terminated or truncated)
-        assert (
-            model.step(state, action)[0].env.vehicle.position.tolist() == vehicle.position.tolist()
-        )
+        assert model.step(state, action)[0].vehicle.position.tolist() == vehicle.position.tolist()
         if terminated:
             break
     # The root copy leaves the live env untouched.
@@ -62,9 +61,10 @@ def test_adapter_step_matches_env_step(highway):
 def test_planner_policy_runs_an_episode_through_evaluate(highway):
     task, _, prior = highway
     config = MCTSConfig(num_simulations=2, max_depth=2, rollout_depth=0, gamma=0.8, seed=0)
-    planner = HighwayPlanner(prior, config, horizon=2)
+    model = ResidualModel(task.planning_model(), prior, horizon=2)
+    planner = Planner(model, config)
     records = evaluate(planner, task, episodes=1, seed=0)
     assert records[0].length >= 1 and planner.decisions == records[0].length
-    assert planner.model.simulator_steps > 0
+    assert planner.model.dynamics.simulator_steps > 0
     with pytest.raises(RuntimeError, match="bind"):
-        HighwayPlanner(prior, config).predict(None)
+        Planner(model, config).predict(None)

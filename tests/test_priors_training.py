@@ -15,20 +15,22 @@ from stable_baselines3 import SAC, HerReplayBuffer
 from stable_baselines3.common.env_util import make_vec_env
 
 from rqlbench.algorithms import SoftQ
-from rqlbench.priors import SACPolicyPrior, SoftQPolicyPrior, prior_from_model, shipped_prior_path
-from rqlbench.priors.train import (
-    _KeepCloning,
+from rqlbench.priors import SACPolicyPrior, SoftQPolicyPrior
+from rqlbench.tasks import get_task
+from rqlbench.tasks.toy import QuadraticBandit
+from rqlbench.zoo import (
     clear_optimizer_moments,
     clone_demonstrations,
     demonstrations,
     flatten_goal_observation,
-    gail_reward_net,
+    prior_from_model,
+    shipped_prior_path,
     train_il_prior,
     train_rl_prior,
     train_task_prior,
 )
-from rqlbench.tasks import get_task
-from rqlbench.tasks.toy import QuadraticBandit
+from rqlbench.zoo.cloning import KeepCloning
+from rqlbench.zoo.gail import gail_reward_net
 
 TINY = dict(learning_starts=64, batch_size=32, policy_kwargs=dict(net_arch=[16]))
 
@@ -161,7 +163,7 @@ def test_cloning_weight_holds_the_actor_at_the_demonstrations_against_the_reward
 
     def learned_action(bc_weight):  # the learner's reward wants -0.5; the demonstration +0.5
         learner = SAC("MlpPolicy", QuadraticBandit(target=-0.5), seed=0, **TINY)
-        cloning = _KeepCloning([demo], bc_weight, batch_size=32, seed=0) if bc_weight else None
+        cloning = KeepCloning([demo], bc_weight, batch_size=32, seed=0) if bc_weight else None
         learner.learn(1500, callback=cloning)
         return learner.predict(np.zeros(1, np.float32), deterministic=True)[0].item()
 

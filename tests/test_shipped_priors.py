@@ -6,9 +6,9 @@ import pytest
 
 from rqlbench.cli import build_parser, train_prior
 from rqlbench.evaluation import evaluate, summarize
-from rqlbench.priors import check_prior_matches, load_shipped_prior, prior_from_model
-from rqlbench.priors.sb3 import shipped_prior_path
+from rqlbench.priors import check_prior_matches
 from rqlbench.tasks import get_task, task_names
+from rqlbench.zoo import load_shipped_prior, prior_from_model, shipped_prior_path
 
 SHIPPED = [(task, kind) for task in task_names() for kind in ("rl", "il")]
 

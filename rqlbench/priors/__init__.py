@@ -9,14 +9,11 @@ from rqlbench.priors.base import (
     check_prior_matches,
     squashed_gaussian_log_prob,
 )
-from rqlbench.priors.sb3 import (
+from rqlbench.priors.policies import (
     DiscreteModulePrior,
     SACPolicyPrior,
     SoftQPolicyPrior,
-    load_prior,
-    load_shipped_prior,
-    prior_from_model,
-    shipped_prior_path,
+    actor_gaussian,
 )
 
 __all__ = [
@@ -28,10 +25,7 @@ __all__ = [
     "SACPolicyPrior",
     "SoftQPolicyPrior",
     "SquashedGaussianPrior",
+    "actor_gaussian",
     "check_prior_matches",
-    "load_prior",
-    "load_shipped_prior",
-    "prior_from_model",
-    "shipped_prior_path",
     "squashed_gaussian_log_prob",
 ]

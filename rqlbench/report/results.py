@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from rqlbench.methods import method_names
-from rqlbench.runner.store import STORE_VERSION
+from rqlbench.results_format import STORE_VERSION
 
 CELL_KEYS = ("task", "method", "prior", "omega", "simulations", "seed")
 SETTING_KEYS = ("task", "prior", "method", "omega", "simulations")  # one table row each

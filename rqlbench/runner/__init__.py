@@ -2,6 +2,8 @@
 
 ``run_benchmark(...)`` validates everything first (names, seeds, priors, the output directory),
 then runs the cells not yet finished in the run directory and saves each as it completes.
+Importing the runner is light (the command line builds its parser from it); torch and the
+learners load when cells run.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from rqlbench.runner.cell import prior_path, run_cell
 from rqlbench.runner.executors import EXECUTORS, execute
 from rqlbench.runner.grid import PRESETS, PRIOR_KINDS, Cell, build_grid, preset_config
 from rqlbench.runner.store import RunStore
@@ -26,7 +27,6 @@ __all__ = [
     "available_priors",
     "plan_grid",
     "run_benchmark",
-    "run_cell",
 ]
 
 
@@ -49,6 +49,8 @@ class RunSpec:
 
 def available_priors(task: str, prior_dir: str | None = None) -> list[str]:
     """The prior kinds that exist for a task (shipped, or in `prior_dir`)."""
+    from rqlbench.runner.cell import prior_path
+
     kinds = []
     for kind in PRIOR_KINDS:
         try:
@@ -61,6 +63,8 @@ def available_priors(task: str, prior_dir: str | None = None) -> list[str]:
 
 def plan_grid(spec: RunSpec) -> list[Cell]:
     """Every cell of the run; raises a clear error for any bad name, seed count or prior."""
+    from rqlbench.runner.cell import prior_path
+
     if not spec.tasks:
         raise ValueError("no task given: name at least one (rqlbench list shows them)")
     cells: list[Cell] = []

@@ -12,11 +12,12 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from tqdm.auto import tqdm
 
 from rqlbench.evaluation import evaluate
-from rqlbench.methods import MethodRun, run_method
-from rqlbench.priors.sb3 import load_model, shipped_prior_path
+from rqlbench.methods import get_method, run_method
+from rqlbench.methods.common import MethodRun
+from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner.grid import EVAL_SEED, Cell, plan_cell
-from rqlbench.runner.store import STORE_VERSION
 from rqlbench.tasks import get_task
+from rqlbench.zoo import load_model, shipped_prior_path
 
 
 def prior_path(task: str, kind: str, prior_dir: str | Path | None = None) -> Path:
@@ -56,9 +57,10 @@ def run_cell(
     episodes = evaluate(policy, task, plan.episodes, seed=EVAL_SEED, progress=progress)
     evaluated = time.perf_counter()
     decisions = getattr(policy, "decisions", 0)
+    sweeps_omega = "omega" in get_method(cell.method).sweeps  # else ω' means nothing to it
     return {
         "schema": STORE_VERSION,
-        "cell": {**cell.as_dict(), "omega": None if cell.method == "prior" else run.omega_prime},
+        "cell": {**cell.as_dict(), "omega": run.omega_prime if sweeps_omega else None},
         "metric_name": task.metric_name,
         "metric_higher_is_better": task.metric_higher_is_better,
         "steps": plan.steps,

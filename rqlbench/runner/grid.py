@@ -29,7 +29,7 @@ class Cell:
     prior: str  # "rl" or "il"
     seed: int
     omega: float | None = None  # omega'; None: the method's default for the task
-    simulations: int | None = None  # MCTS budget (rql-mcts only); None: the task's default
+    simulations: int | None = None  # planning budget (planning methods); None: task's default
 
     @property
     def id(self) -> str:
@@ -100,21 +100,16 @@ def build_grid(
     cells = []
     for task, method, kind, seed in product(tasks, methods or method_names(), priors, range(seeds)):
         registered = get_method(method)
-        if registered.tasks is not None and task not in registered.tasks:
+        if not registered.supports(get_task(task)):
             continue
         if not registered.uses_prior_policy and kind != priors[0]:
             continue  # the same run under every prior kind: once is enough
-        for omega in _sweep(omega_applies(method), omegas):
-            for budget in _sweep(method == "rql-mcts", simulations):
+        for omega in _sweep("omega" in registered.sweeps, omegas):
+            for budget in _sweep("simulations" in registered.sweeps, simulations):
                 cells.append(Cell(task, method, kind, seed, omega, budget))
     if not cells:
         raise ValueError(f"no cell to run: none of the methods {methods} runs on tasks {tasks}")
     return cells
-
-
-def omega_applies(method: str) -> bool:
-    """Whether omega' changes what the method does (the prior does not use it)."""
-    return method != "prior"
 
 
 def _sweep(applies: bool, values: list | None) -> list:

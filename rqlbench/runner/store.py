@@ -19,11 +19,8 @@ import yaml
 
 from rqlbench.files import write_text
 from rqlbench.provenance import environment
+from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner.grid import Cell
-
-# The on-disk format: in config.yaml (store_version) and every cell file (schema). Bump it when
-# a result written before no longer reads the same.
-STORE_VERSION = 1
 
 
 class RunStore:

@@ -1,26 +1,42 @@
 """Customization tasks: environments with basic and add-on rewards, metrics and success.
 
 ``get_task(name).make_env(reward="addon")`` gives the env a customizing learner trains on;
-``reward="basic"`` the one a prior trains on. Importing this package registers every task.
+``reward="basic"`` the one a prior trains on. Importing this package is light: a task's module
+(and gymnasium) loads when the task is first used.
 """
 
-from rqlbench.tasks import classic, driving, locomotion  # noqa: F401  (register the tasks)
-from rqlbench.tasks.base import (
-    REWARD_MODES,
-    StepRewards,
-    Task,
-    TaskRewardWrapper,
+from typing import Any
+
+from rqlbench.tasks.registry import (
     get_task,
+    planning_task_names,
     register_task,
+    task_class,
     task_names,
 )
 
+# One line per task.
+register_task("cartpole", "rqlbench.tasks.classic:CartPole")
+register_task("mountaincar", "rqlbench.tasks.classic:MountainCar")
+register_task("highway", "rqlbench.tasks.driving:Highway")
+register_task("parking", "rqlbench.tasks.driving:Parking")
+register_task("halfcheetah", "rqlbench.tasks.locomotion:HalfCheetah")
+
+_FROM_BASE = ("REWARD_MODES", "PlanningModel", "StepRewards", "Task", "TaskRewardWrapper")
 __all__ = [
-    "REWARD_MODES",
-    "StepRewards",
-    "Task",
-    "TaskRewardWrapper",
+    *_FROM_BASE,
     "get_task",
+    "planning_task_names",
     "register_task",
+    "task_class",
     "task_names",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The task interface needs gymnasium: imported on first use, not with the registry.
+    if name in _FROM_BASE:
+        from rqlbench.tasks import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'rqlbench.tasks' has no attribute {name!r}")

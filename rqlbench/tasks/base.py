@@ -11,14 +11,16 @@ customizing learner sees only the add-on reward.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import gymnasium as gym
 import numpy as np
 import yaml
+
+from rqlbench.tasks.registry import planning_task_names
 
 RewardMode = Literal["addon", "basic", "full"]
 REWARD_MODES = ("addon", "basic", "full")
@@ -31,6 +33,24 @@ class StepRewards:
     basic: float
     addon: float
     ingredients: dict[str, float]  # what the metric and success are computed from
+
+
+class PlanningModel(Protocol):
+    """What a task offers a planner: its dynamics, add-on reward and observation on copies.
+
+    States are the model's own objects; `step` never changes the state it is given. A model may
+    also offer ``copy(state)`` and ``advance(state, action) -> (addon_reward, ended)`` (in
+    place), which rollouts use to avoid a copy per step.
+    """
+
+    def root(self, env: gym.Env) -> Any:
+        """The state of the live `env` for a decision (a copy: the env is not touched)."""
+
+    def step(self, state: Any, action: int) -> tuple[Any, float, bool]:
+        """The next state, the add-on reward r_R, and whether the episode ended there."""
+
+    def observe(self, state: Any) -> np.ndarray:
+        """The observation the prior sees in `state`, exactly as the env would give it."""
 
 
 class Task(ABC):
@@ -55,6 +75,18 @@ class Task(ABC):
     @abstractmethod
     def success(self, steps: Sequence[dict[str, float]], terminated: bool, truncated: bool) -> bool:
         """Whether the episode met the basic task's success criterion."""
+
+    def planning_model(self) -> PlanningModel:
+        """The model residual ME-MCTS plans with (tasks that offer one override this)."""
+        raise NotImplementedError(
+            f"the {self.name!r} task offers no planning model: planning methods run on "
+            f"{', '.join(planning_task_names()) or 'no task'}"
+        )
+
+    @classmethod
+    def offers_planning_model(cls) -> bool:
+        """Whether this task overrides `planning_model`."""
+        return cls.planning_model is not Task.planning_model
 
     def config(self) -> dict[str, Any]:
         """Per-method settings from rqlbench/tasks/configs/<name>.yaml."""
@@ -82,32 +114,6 @@ class TaskRewardWrapper(gym.Wrapper):
         info = {**info, "basic_reward": basic, "addon_reward": addon, **r.ingredients}
         chosen = {"addon": addon, "basic": basic, "full": self.omega * basic + addon}
         return obs, chosen[self.reward_mode], terminated, truncated, info
-
-
-_REGISTRY: dict[str, Callable[[], Task]] = {}
-
-
-def register_task(name: str) -> Callable[[type[Task]], type[Task]]:
-    """Class decorator: adds a task to the registry under `name`."""
-
-    def add(cls: type[Task]) -> type[Task]:
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return add
-
-
-def task_names() -> list[str]:
-    """The registered task names."""
-    return sorted(_REGISTRY)
-
-
-def get_task(name: str) -> Task:
-    """The task registered as `name`; unknown names list the valid ones."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown task {name!r}: choose one of {', '.join(task_names())}")
-    return _REGISTRY[name]()
 
 
 def mean_of(steps: Sequence[dict[str, float]], key: str) -> float:

@@ -17,8 +17,8 @@ from rqlbench.tasks.base import (
     Task,
     TaskRewardWrapper,
     mean_of,
-    register_task,
 )
+from rqlbench.tasks.highway_model import HighwayModel
 
 HIGHWAY_CONFIG = {
     "lanes_count": 3,
@@ -33,10 +33,10 @@ HIGHWAY_CONFIG = {
 }
 
 
-@register_task("highway")
 class Highway(Task):
     """Drive fast without crashing (basic) and keep to the rightmost lane (add-on)."""
 
+    name = "highway"
     metric_name = "mean lane / 2"
     metric_higher_is_better = True
 
@@ -65,6 +65,9 @@ class Highway(Task):
                 "crashed": float(vehicle.crashed),
             },
         )
+
+    def planning_model(self) -> HighwayModel:
+        return HighwayModel(self)
 
     def metric(self, steps: Sequence[dict[str, float]]) -> float:
         return mean_of(steps, "lane_fraction")
@@ -112,10 +115,10 @@ def touches_boundary(vehicle_polygon: np.ndarray, strips: list[np.ndarray]) -> b
     )
 
 
-@register_task("parking")
 class Parking(Task):
     """Park in the goal slot (basic) without touching the slot's boundary lines (add-on)."""
 
+    name = "parking"
     metric_name = "no-violation rate"
     metric_higher_is_better = True
     success_reward = -0.12

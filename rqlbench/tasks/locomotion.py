@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rqlbench.tasks.base import StepRewards, Task, mean_of, register_task
+from rqlbench.tasks.base import StepRewards, Task, mean_of
 
 POWER_WEIGHT = 5e-4  # -1.4 per step at the RL prior's 2.7 kW, against ~4 of basic reward
 RUNNING_SPEED = 2.0  # m/s: a successful episode averages at least this forward speed
@@ -25,10 +25,10 @@ def mechanical_power(env: gym.Env) -> float:
     return float(np.abs(data.actuator_force * data.actuator_velocity).sum())
 
 
-@register_task("halfcheetah")
 class HalfCheetah(Task):
     """Run forward (the env's reward) with less mechanical power (r_R = -0.0005·power)."""
 
+    name = "halfcheetah"
     metric_name = "mean power (W)"
     metric_higher_is_better = False
 

@@ -1,0 +1,104 @@
+"""Zero-shot residual ME-MCTS as a policy: plan every decision from the live env's state.
+
+A task offers a planning model (its dynamics, add-on reward and observation; see
+``rqlbench.tasks.base.PlanningModel``); :class:`ResidualModel` adds the prior's log-probabilities
+and prior rollouts, which is what the core searches; :class:`Planner` searches from each state
+of an episode and acts in the real env.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+
+from rqlbench.mcts import MCTSConfig, SearchResult, search
+from rqlbench.priors import DiscretePrior
+
+
+class Node(NamedTuple):
+    """A tree state: the planning model's state and its depth below the root."""
+
+    state: Any
+    depth: int
+
+
+class ResidualModel:
+    """The closed-loop model the core searches: a task's planning model plus the prior."""
+
+    def __init__(self, dynamics: Any, prior: DiscretePrior, horizon: int) -> None:
+        if horizon < 1:
+            raise ValueError(f"horizon must be >= 1 (steps planned ahead), got {horizon}")
+        self.dynamics, self.prior, self.horizon = dynamics, prior, horizon
+        self.num_actions = int(prior.action_space.n)
+
+    def root(self, env: Any) -> Node:
+        """The root node for a decision in the live `env`."""
+        return Node(self.dynamics.root(env), 0)
+
+    def step(self, node: Node, action: int) -> tuple[Node, float, bool]:
+        state, reward, ended = self.dynamics.step(node.state, action)
+        return Node(state, node.depth + 1), reward, ended
+
+    def prior_log_probs(self, node: Node) -> np.ndarray:
+        return self._log_probs(node.state)
+
+    def _log_probs(self, state: Any) -> np.ndarray:
+        obs = torch.as_tensor(self.dynamics.observe(state)).unsqueeze(0)
+        with torch.no_grad():
+            return self.prior.log_probs(obs)[0].double().numpy()
+
+    def rollout(self, node: Node, depth: int, gamma: float, seed: int) -> float:
+        """Discounted add-on return of the prior from `node` to the planning horizon."""
+        steps = min(depth, self.horizon - node.depth)
+        rng = np.random.default_rng(seed)
+        in_place = hasattr(self.dynamics, "advance")
+        state = self.dynamics.copy(node.state) if in_place and steps > 0 else node.state
+        ret, discount = 0.0, 1.0
+        for _ in range(steps):
+            probs = np.exp(self._log_probs(state))
+            action = int(rng.choice(self.num_actions, p=probs / probs.sum()))
+            if in_place:
+                reward, ended = self.dynamics.advance(state, action)
+            else:
+                state, reward, ended = self.dynamics.step(state, action)
+            ret += discount * reward
+            discount *= gamma
+            if ended:
+                break
+        return ret
+
+
+class Planner:
+    """A policy that plans each decision with residual ME-MCTS from the live env's state.
+
+    ``predict(obs)`` needs the env: call ``bind(env)`` after each reset (evaluate() does).
+    Decision k searches with seed ``config.seed + k``.
+    """
+
+    def __init__(self, model: ResidualModel, config: MCTSConfig) -> None:
+        self.model, self.config = model, config
+        self.env: Any = None
+        self.decisions = 0
+        self.last_result: SearchResult | None = None
+
+    def bind(self, env: Any) -> None:
+        self.env = env
+
+    def plan(self, env: Any) -> SearchResult:
+        """One search from `env`'s current state."""
+        config = MCTSConfig(**{**self.config.__dict__, "seed": self.config.seed + self.decisions})
+        self.decisions += 1
+        self.last_result = search(self.model, self.model.root(env), config)
+        return self.last_result
+
+    def predict(self, observation: Any, deterministic: bool = True) -> tuple[int, None]:
+        if self.env is None:
+            raise RuntimeError("Planner.predict needs the env: call bind(env) first")
+        return self.plan(self.env).action, None
+
+
+def make_planner(task: Any, prior: DiscretePrior, config: MCTSConfig, horizon: int) -> Planner:
+    """A residual ME-MCTS policy over `task`'s planning model."""
+    return Planner(ResidualModel(task.planning_model(), prior, horizon), config)

@@ -1,0 +1,67 @@
+"""What every method's factory gets for a cell, and the shared way to build a residual learner."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+
+from rqlbench.algorithms import RSAC, RSQL, SoftQ
+from rqlbench.tasks import Task
+from rqlbench.zoo import prior_from_model
+
+
+@dataclass(frozen=True)
+class MethodRun:
+    """Everything a method needs for one cell."""
+
+    task: Task
+    prior_model: BaseAlgorithm  # the prior as a trained SB3 model
+    steps: int
+    seed: int
+    omega: float | None = None  # ω'; None: ω = 1, i.e. ω' = the prior's temperature α
+    settings: dict[str, Any] = field(default_factory=dict)  # overrides of learner arguments
+    callback: BaseCallback | None = None  # SB3 callback for the methods that train
+
+    @property
+    def discrete(self) -> bool:
+        return isinstance(self.prior_model.action_space, spaces.Discrete)
+
+    @property
+    def omega_prime(self) -> float:
+        """ω' for this cell: as given, or ω·α with ω = 1 and α the prior's own temperature."""
+        return prior_temperature(self.prior_model) if self.omega is None else self.omega
+
+    def learner_kwargs(self) -> dict[str, Any]:
+        """The prior's learner settings (so α̂ = the prior's α), then the cell's overrides."""
+        kwargs = dict(self.task.config()["prior"]["rl"]["learner"])
+        if not self.discrete:  # a SAC prior tuned its α: start there, not at SB3's 1.0
+            kwargs.setdefault("ent_coef", f"auto_{prior_temperature(self.prior_model)}")
+        return copy.deepcopy({**kwargs, **self.settings, "seed": self.seed})
+
+
+def prior_temperature(model: BaseAlgorithm) -> float:
+    """The entropy temperature α a soft-Q or SAC prior was trained with (its last value)."""
+    if isinstance(model, SoftQ):
+        return model.alpha
+    if getattr(model, "log_ent_coef", None) is not None:
+        return float(model.log_ent_coef.detach().exp())
+    return float(model.ent_coef_tensor)
+
+
+def residual_method(discrete: type[RSQL], continuous: type[RSAC]) -> Callable[[MethodRun], Any]:
+    """A factory training `discrete` or `continuous` (by action space) from the prior on r_R."""
+
+    def make(run: MethodRun) -> Any:
+        cls = discrete if run.discrete else continuous
+        env = run.task.make_env(reward="addon")
+        prior = prior_from_model(run.prior_model)
+        model = cls(prior, env, omega=run.omega_prime, **run.learner_kwargs())
+        return model.learn(run.steps, callback=run.callback)
+
+    return make
