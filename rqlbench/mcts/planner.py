@@ -8,13 +8,15 @@ of an episode and acts in the real env.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import torch
 
 from rqlbench.mcts import MCTSConfig, SearchResult, search
-from rqlbench.priors import DiscretePrior
+
+if TYPE_CHECKING:  # the planner calls the prior's log_probs; mcts sits beside priors
+    from rqlbench.priors import DiscretePrior
 
 
 class Node(NamedTuple):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from rqlbench.methods import method_names
+from rqlbench.methods.registry import method_names
 from rqlbench.results_format import STORE_VERSION
 
 CELL_KEYS = ("task", "method", "prior", "omega", "simulations", "seed")

@@ -1,0 +1,75 @@
+"""The architecture holds at run time: every layer imports alone, the report stays light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Every package and top-level module of rqlbench, lowest layer first (README, "Layout").
+MODULES = [
+    "rqlbench.residual", "rqlbench.tasks", "rqlbench.files", "rqlbench.provenance",
+    "rqlbench.results_format", "rqlbench.priors", "rqlbench.mcts", "rqlbench.algorithms",
+    "rqlbench.zoo", "rqlbench.baselines", "rqlbench.methods", "rqlbench.evaluation",
+    "rqlbench.runner", "rqlbench.report", "rqlbench.cli",
+]  # fmt: skip
+HEAVY = ("torch", "stable_baselines3", "gymnasium", "highway_env", "imitation")
+
+
+def _python(code: str, cwd: Path) -> str:
+    """Runs `code` in a fresh interpreter started outside the checkout; returns its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_each_layer_imports_on_its_own_in_a_fresh_interpreter(module, tmp_path):
+    _python(f"import {module}", tmp_path)
+
+
+def test_light_registries_do_not_import_the_learners(tmp_path):
+    code = (
+        "import sys, rqlbench.tasks, rqlbench.methods, rqlbench.runner\n"
+        "rqlbench.tasks.task_names(); rqlbench.methods.method_names()\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    assert _python(code, tmp_path).strip() == "[]"
+
+
+def _write_run(run_dir: Path) -> None:
+    (run_dir / "cells").mkdir(parents=True)
+    (run_dir / "config.yaml").write_text("preset: smoke\n")
+    for method in ("prior", "rql"):
+        for seed in range(2):
+            episodes = [
+                {"seed": 10_000 + i, "basic_return": 400.0 + i, "success": True, "length": 500,
+                 "addon_return": -5.0 * (1 + (method == "prior")) - i, "metric": 0.1 * i}
+                for i in range(3)
+            ]  # fmt: skip
+            cell = {
+                "schema": 1, "metric_name": "mean |x|", "metric_higher_is_better": False,
+                "cell": {"task": "cartpole", "method": method, "prior": "rl", "seed": seed,
+                         "omega": None, "simulations": None},
+                "episodes": episodes, "curve": [], "train_seconds": 0.0, "eval_seconds": 1.0,
+                "decision_seconds": None,
+            }  # fmt: skip
+            (run_dir / "cells" / f"{method}{seed}.json").write_text(json.dumps(cell))
+
+
+def test_rqlbench_report_imports_no_torch_sb3_gymnasium_or_highway_env(tmp_path):
+    run_dir = tmp_path / "run"
+    _write_run(run_dir)
+    code = (
+        "import sys\nfrom rqlbench.cli import main\n"
+        f"assert main(['report', {str(run_dir)!r}]) == 0\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = _python(code, tmp_path)
+    assert out.strip().splitlines()[-1] == "[]"
+    assert (run_dir / "report" / "table.md").stat().st_size > 0
