@@ -75,6 +75,7 @@ def train_task_prior(
     prior_path = workdir / "prior.zip"
     model.rqlbench_task = task_name  # saved with the model: methods refuse it for other tasks
     clear_optimizer_moments(model)
+    forget_training_replay(model)
     model.save(prior_path)
     card = {
         "task": task_name,
@@ -108,3 +109,10 @@ def clear_optimizer_moments(model: BaseAlgorithm) -> None:
         optimizer = recursive_getattr(model, name)
         if isinstance(optimizer, torch.optim.Optimizer):
             optimizer.state.clear()
+
+
+def forget_training_replay(model: BaseAlgorithm) -> None:
+    """Drops the replay settings only training used; a loaded prior gets SB3's default buffer."""
+    # GAIL's buffer wrapper pickles its reward function, which would tie the saved prior to the
+    # module that trained it.
+    model.replay_buffer_class, model.replay_buffer_kwargs = None, {}
