@@ -148,7 +148,6 @@ class PyModel : public PyModelBase {
     return call_rollout(
         {state.ptr(), py::int_(depth).ptr(), py::float_(gamma).ptr(), py::int_(seed).ptr()});
   }
-  void restore_root() {}
 
  private:
   py::object step_, prior_;
@@ -217,49 +216,77 @@ void check_signals() {
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
 }
 
-int32_t tabular_root(const TabularModel& model, const py::handle& root) {
+// Native models: each is one entry in NativeModels plus a root_state overload that turns a Python
+// root into its State (checked).
+template <class... Models>
+struct ModelList {};
+using NativeModels = ModelList<TabularModel>;
+
+int32_t root_state(const TabularModel& model, py::handle root) {
   const auto state = root.cast<int64_t>();
   model.check_state(state);
   return static_cast<int32_t>(state);
 }
 
-SearchResult search(const py::object& model, const py::object& root, const Config& config) {
-  if (py::isinstance<TabularModel>(model)) {
-    auto& tabular = model.cast<TabularModel&>();
-    const int32_t state = tabular_root(tabular, root);
-    py::gil_scoped_release release;
-    Searcher<TabularModel> searcher(tabular, config);
-    searcher.set_interrupt_check(check_signals);
-    return searcher.run(state);
-  }
-  PyModel py_model(model);
-  Searcher<PyModel> searcher(py_model, config);
-  return searcher.run(root);
+struct Request {
+  const Config& config;
+  int num_threads;
+  bool export_tree;
+};
+
+// Native models search without the GIL, on up to num_threads threads.
+template <class Model>
+std::vector<SearchResult> search_native(const Model& model, const py::sequence& roots,
+                                        const Request& request) {
+  std::vector<typename Model::State> states;
+  for (const auto& root : roots) states.push_back(root_state(model, root));
+  py::gil_scoped_release release;
+  return search_batch(model, states, request.config, request.num_threads, check_signals,
+                      request.export_tree);
 }
 
-std::vector<SearchResult> search_many(const py::object& model, const py::sequence& roots,
-                                      const Config& config, int num_threads) {
-  if (py::isinstance<TabularModel>(model)) {
-    auto& tabular = model.cast<TabularModel&>();
-    std::vector<int32_t> states;
-    for (const auto& root : roots) states.push_back(tabular_root(tabular, root));
-    py::gil_scoped_release release;
-    return search_batch(tabular, states, config, num_threads, check_signals);
-  }
-  // Python callbacks need the GIL, so Python-model roots run one after another.
-  PyModel py_model(model);
-  Searcher<PyModel> searcher(py_model, config);
+// Python models need the GIL for their callbacks, so their roots run one after another, with the
+// same random stream per root as search_batch.
+template <class PyWrapper>
+std::vector<SearchResult> search_in_order(PyWrapper& model,
+                                          const std::vector<typename PyWrapper::State>& roots,
+                                          const Request& request) {
+  Searcher<PyWrapper> searcher(model, request.config);
   std::vector<SearchResult> results;
   for (size_t i = 0; i < roots.size(); ++i) {
-    results.push_back(searcher.run(roots[i], i));
+    results.push_back(searcher.run(roots[i], i, request.export_tree));
   }
   return results;
 }
 
-SearchResult search_open_loop(const py::object& model, const Config& config) {
+// The one native-vs-Python dispatch of closed-loop searches.
+template <class Native, class... Rest>
+std::vector<SearchResult> search_closed_loop(const py::object& model, const py::sequence& roots,
+                                             const Request& request, ModelList<Native, Rest...>) {
+  if (py::isinstance<Native>(model))
+    return search_native(model.cast<const Native&>(), roots, request);
+  if constexpr (sizeof...(Rest) > 0) {
+    return search_closed_loop(model, roots, request, ModelList<Rest...>{});
+  } else {
+    PyModel py_model(model);
+    return search_in_order(py_model, std::vector<py::object>(roots.begin(), roots.end()), request);
+  }
+}
+
+SearchResult search(const py::object& model, const py::object& root, const Config& config,
+                    bool return_tree) {
+  return search_closed_loop(model, py::make_tuple(root), {config, 1, return_tree},
+                            NativeModels{})[0];
+}
+
+std::vector<SearchResult> search_many(const py::object& model, const py::sequence& roots,
+                                      const Config& config, int num_threads, bool return_tree) {
+  return search_closed_loop(model, roots, {config, num_threads, return_tree}, NativeModels{});
+}
+
+SearchResult search_open_loop(const py::object& model, const Config& config, bool return_tree) {
   PyOpenLoopModel py_model(model);
-  Searcher<PyOpenLoopModel> searcher(py_model, config);
-  return searcher.run({});
+  return search_in_order(py_model, {PyOpenLoopModel::State{}}, {config, 1, return_tree})[0];
 }
 
 template <class T>
@@ -267,41 +294,66 @@ py::array_t<T> to_array(const std::vector<T>& v) {
   return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
 }
 
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v, py::ssize_t rows, py::ssize_t columns) {
+  py::array_t<T> out({rows, columns});
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+// The exported tree as rqlbench.mcts.tree.Tree (numpy arrays; None when not exported).
+py::object tree_to_python(const SearchResult& r) {
+  const SearchTree& t = r.tree;
+  if (t.node_visits.empty()) return py::none();
+  const auto nodes = static_cast<py::ssize_t>(t.node_visits.size());
+  const py::ssize_t actions = t.num_actions;
+  py::array_t<bool> node_terminal(nodes);
+  for (py::ssize_t i = 0; i < nodes; ++i) node_terminal.mutable_data()[i] = t.node_terminal[i] != 0;
+  const py::object tree_class = py::module_::import("rqlbench.mcts.tree").attr("Tree");
+  return tree_class(py::arg("node_visits") = to_array(t.node_visits),
+                    py::arg("node_depth") = to_array(t.node_depth),
+                    py::arg("node_terminal") = node_terminal,
+                    py::arg("node_leaf_value") = to_array(t.node_leaf_value),
+                    py::arg("node_value") = to_array(t.node_value),
+                    py::arg("log_prior") = to_array(t.log_prior, nodes, actions),
+                    py::arg("q") = to_array(t.q, nodes, actions),
+                    py::arg("reward") = to_array(t.reward, nodes, actions),
+                    py::arg("visits") = to_array(t.visits, nodes, actions),
+                    py::arg("child") = to_array(t.child, nodes, actions));
+}
+
+template <class T>
+Table<T> to_table(const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
+  return {std::vector<T>(a.data(), a.data() + a.size()),
+          std::vector<int64_t>(a.shape(), a.shape() + a.ndim())};
+}
+
 TabularModel make_tabular(
     const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& next,
     const DoubleArray& reward, const DoubleArray& log_prior,
     const py::array_t<bool, py::array::c_style | py::array::forcecast>& terminal) {
-  if (next.ndim() != 2) {
-    throw py::value_error("next_state must be a 2-D [num_states, num_actions] array of ints");
-  }
-  const auto num_states = next.shape(0), num_actions = next.shape(1);
-  auto same_shape = [&](const DoubleArray& a, const char* name) {
-    if (a.ndim() != 2 || a.shape(0) != num_states || a.shape(1) != num_actions) {
-      throw py::value_error(std::string(name) + " must have the shape of next_state [" +
-                            std::to_string(num_states) + ", " + std::to_string(num_actions) + "]");
-    }
-  };
-  same_shape(reward, "reward");
-  same_shape(log_prior, "log_prior");
-  if (terminal.ndim() != 1 || terminal.shape(0) != num_states) {
-    throw py::value_error("terminal must be a 1-D bool array of length num_states = " +
-                          std::to_string(num_states));
-  }
-  std::vector<int32_t> next32;
-  for (py::ssize_t i = 0; i < next.size(); ++i) {
-    const int64_t s = next.data()[i];
-    next32.push_back(s < 0 || s >= num_states ? -1 : static_cast<int32_t>(s));
-    if (next32.back() < 0) {
-      throw std::out_of_range("next_state[" + std::to_string(i / num_actions) + ", " +
-                              std::to_string(i % num_actions) + "] = " + std::to_string(s) +
-                              " is not a state in [0, " + std::to_string(num_states) + ")");
-    }
-  }
-  return TabularModel(static_cast<int>(num_states), static_cast<int>(num_actions),
-                      std::move(next32),
-                      std::vector<double>(reward.data(), reward.data() + reward.size()),
-                      std::vector<double>(log_prior.data(), log_prior.data() + log_prior.size()),
-                      std::vector<uint8_t>(terminal.data(), terminal.data() + terminal.size()));
+  return TabularModel(to_table(next), to_table(reward), to_table(log_prior),
+                      {std::vector<uint8_t>(terminal.data(), terminal.data() + terminal.size()),
+                       std::vector<int64_t>(terminal.shape(), terminal.shape() + terminal.ndim())});
+}
+
+Config make_config(double omega, double alpha, double epsilon, double gamma, int num_simulations,
+                   int max_depth, int rollout_depth, int num_rollouts,
+                   const std::string& action_selection, int64_t max_nodes, uint64_t seed) {
+  Config c;
+  c.omega = omega;
+  c.alpha = alpha;
+  c.epsilon = epsilon;
+  c.gamma = gamma;
+  c.num_simulations = num_simulations;
+  c.max_depth = max_depth;
+  c.rollout_depth = rollout_depth;
+  c.num_rollouts = num_rollouts;
+  c.action_selection = parse_action_selection(action_selection);
+  c.max_nodes = max_nodes;
+  c.seed = seed;
+  c.validate();
+  return c;
 }
 
 }  // namespace
@@ -309,29 +361,16 @@ TabularModel make_tabular(
 PYBIND11_MODULE(_mcts, m) {
   m.doc() = "C++ core of residual maximum-entropy MCTS (use rqlbench.mcts for the documented API)";
 
+  const Config defaults;  // config.h holds every default; Python reads them from here
   py::class_<Config>(m, "Config")
-      .def(py::init([](double omega, double alpha, double epsilon, double gamma,
-                       int num_simulations, int max_depth, int rollout_depth, int num_rollouts,
-                       const std::string& action_selection, int64_t max_nodes, uint64_t seed) {
-             Config c;
-             c.omega = omega;
-             c.alpha = alpha;
-             c.epsilon = epsilon;
-             c.gamma = gamma;
-             c.num_simulations = num_simulations;
-             c.max_depth = max_depth;
-             c.rollout_depth = rollout_depth;
-             c.num_rollouts = num_rollouts;
-             c.action_selection = parse_action_selection(action_selection);
-             c.max_nodes = max_nodes;
-             c.seed = seed;
-             c.validate();
-             return c;
-           }),
-           py::kw_only(), py::arg("omega") = 1.0, py::arg("alpha") = 1.0, py::arg("epsilon") = 0.1,
-           py::arg("gamma") = 0.99, py::arg("num_simulations") = 1000, py::arg("max_depth") = 10,
-           py::arg("rollout_depth") = 10, py::arg("num_rollouts") = 1,
-           py::arg("action_selection") = "argmax", py::arg("max_nodes") = 0, py::arg("seed") = 0)
+      .def(py::init(&make_config), py::kw_only(), py::arg("omega") = defaults.omega,
+           py::arg("alpha") = defaults.alpha, py::arg("epsilon") = defaults.epsilon,
+           py::arg("gamma") = defaults.gamma, py::arg("num_simulations") = defaults.num_simulations,
+           py::arg("max_depth") = defaults.max_depth,
+           py::arg("rollout_depth") = defaults.rollout_depth,
+           py::arg("num_rollouts") = defaults.num_rollouts,
+           py::arg("action_selection") = action_selection_name(defaults.action_selection),
+           py::arg("max_nodes") = defaults.max_nodes, py::arg("seed") = defaults.seed)
       .def_readonly("omega", &Config::omega)
       .def_readonly("alpha", &Config::alpha)
       .def_readonly("epsilon", &Config::epsilon)
@@ -358,6 +397,7 @@ PYBIND11_MODULE(_mcts, m) {
       .def_readonly("action", &SearchResult::action)
       .def_readonly("num_nodes", &SearchResult::num_nodes)
       .def_readonly("num_simulations", &SearchResult::num_simulations)
+      .def_property_readonly("tree", &tree_to_python)
       .def("__repr__", [](const SearchResult& r) {
         return "SearchResult(action=" + std::to_string(r.action) +
                ", value=" + std::to_string(r.value) + ", num_nodes=" + std::to_string(r.num_nodes) +
@@ -384,12 +424,15 @@ PYBIND11_MODULE(_mcts, m) {
       });
 
   py::class_<Random>(m, "Random")
-      .def(py::init<uint64_t, uint64_t>(), py::arg("seed") = 0, py::arg("stream") = 0)
+      .def(py::init<uint64_t, uint64_t>(), py::arg("seed"), py::arg("stream"))
       .def("uniform", &Random::uniform)
       .def("next", &Random::next);
 
-  m.def("search", &search, py::arg("model"), py::arg("root"), py::arg("config"));
+  // Defaults of these arguments live in rqlbench.mcts, the documented API.
+  m.def("search", &search, py::arg("model"), py::arg("root"), py::arg("config"),
+        py::arg("return_tree"));
   m.def("search_batch", &search_many, py::arg("model"), py::arg("roots"), py::arg("config"),
-        py::arg("num_threads") = 0);
-  m.def("search_open_loop", &search_open_loop, py::arg("model"), py::arg("config"));
+        py::arg("num_threads"), py::arg("return_tree"));
+  m.def("search_open_loop", &search_open_loop, py::arg("model"), py::arg("config"),
+        py::arg("return_tree"));
 }

@@ -6,6 +6,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rqlbench.mcts.tree import Tree
+
+# Defaults are not repeated here: csrc/mcts/config.h holds them (tests/test_mcts_config.py checks
+# that this stub names the same fields as the C++ Config).
+
 class Config:
     omega: float
     alpha: float
@@ -21,17 +26,17 @@ class Config:
     def __init__(
         self,
         *,
-        omega: float = 1.0,
-        alpha: float = 1.0,
-        epsilon: float = 0.1,
-        gamma: float = 0.99,
-        num_simulations: int = 1000,
-        max_depth: int = 10,
-        rollout_depth: int = 10,
-        num_rollouts: int = 1,
-        action_selection: str = "argmax",
-        max_nodes: int = 0,
-        seed: int = 0,
+        omega: float = ...,
+        alpha: float = ...,
+        epsilon: float = ...,
+        gamma: float = ...,
+        num_simulations: int = ...,
+        max_depth: int = ...,
+        rollout_depth: int = ...,
+        num_rollouts: int = ...,
+        action_selection: str = ...,
+        max_nodes: int = ...,
+        seed: int = ...,
     ) -> None: ...
 
 class SearchResult:
@@ -53,6 +58,8 @@ class SearchResult:
     def num_nodes(self) -> int: ...
     @property
     def num_simulations(self) -> int: ...
+    @property
+    def tree(self) -> Tree | None: ...  # built on each access; None unless return_tree was set
 
 class TabularModel:
     def __init__(
@@ -70,12 +77,12 @@ class TabularModel:
     def prior_log_probs(self, state: int) -> npt.NDArray[np.float64]: ...
 
 class Random:
-    def __init__(self, seed: int = 0, stream: int = 0) -> None: ...
+    def __init__(self, seed: int, stream: int) -> None: ...
     def uniform(self) -> float: ...
     def next(self) -> int: ...
 
-def search(model: Any, root: Any, config: Config) -> SearchResult: ...
+def search(model: Any, root: Any, config: Config, return_tree: bool) -> SearchResult: ...
 def search_batch(
-    model: Any, roots: Sequence[Any], config: Config, num_threads: int = 0
+    model: Any, roots: Sequence[Any], config: Config, num_threads: int, return_tree: bool
 ) -> list[SearchResult]: ...
-def search_open_loop(model: Any, config: Config) -> SearchResult: ...
+def search_open_loop(model: Any, config: Config, return_tree: bool) -> SearchResult: ...

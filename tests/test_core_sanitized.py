@@ -1,4 +1,5 @@
-"""The C++ core under AddressSanitizer + UBSan, and every C++ target warning-free (-Werror)."""
+"""The C++ core under AddressSanitizer + UBSan, every C++ target warning-free (-Werror), and the
+model concept's compile-time messages."""
 
 import os
 import shutil
@@ -60,3 +61,61 @@ def test_core_under_address_and_undefined_behaviour_sanitizers(tmp_path):
     )
     assert run.returncode == 0, f"core tests failed:\n{run.stdout}\n{run.stderr}"
     assert "core tests passed: 0 failed" in run.stdout
+
+
+MODEL = """
+#include "mcts/batch.h"
+using namespace rqlbench::mcts;
+struct Model {
+  using State = int;
+  static constexpr bool kOpenLoop = false;
+  int num_actions() const { return 2; }
+  Transition<State> step(const State& s, int) STEP_CONST { return {s, 0.0, false}; }
+  LOG_PRIOR
+  bool has_rollout() const { return false; }
+  double rollout(const State&, int, double, uint64_t) const { return 0.0; }
+};
+int main() {
+  Model model;
+  Config config;
+  CALL;
+}
+"""
+LOG_PRIOR = (
+    "void log_prior(const State&, double* out) const { out[0] = out[1] = -0.6931471805599453; }"
+)
+SEARCH = "Searcher<Model>(model, config).run(0)"
+BATCH = "search_batch(model, std::vector<int>{0, 1}, config, 2)"
+
+
+def _compile(source: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    path = tmp_path / "model.cpp"
+    path.write_text(source)
+    compiler = os.environ.get("CXX") or _tool("c++")
+    command = [compiler, "-std=c++17", "-fsyntax-only", f"-I{REPO / 'csrc'}", str(path)]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def _model(step_const: str = "const", log_prior: str = LOG_PRIOR, call: str = SEARCH) -> str:
+    return (
+        MODEL.replace("STEP_CONST", step_const)
+        .replace("LOG_PRIOR", log_prior)
+        .replace("CALL", call)
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "broken", "message"),
+    [
+        (SEARCH, {"log_prior": ""}, "MCTS model: missing `void log_prior(const State&, double*"),
+        (BATCH, {"step_const": ""}, "search_batch shares one model between threads"),
+    ],
+    ids=["missing-method", "batch-needs-const"],
+)
+def test_a_model_breaking_the_concept_gets_a_readable_compile_error(
+    tmp_path, call, broken, message
+):
+    assert _compile(_model(call=call), tmp_path).returncode == 0, "the full model must compile"
+    compiled = _compile(_model(call=call, **broken), tmp_path)
+    assert compiled.returncode != 0
+    assert message in compiled.stderr

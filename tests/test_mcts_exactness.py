@@ -46,10 +46,24 @@ class OpenLoopTabular:
 EXACT = dict(epsilon=1.0, gamma=0.9, rollout_depth=0, seed=3)
 
 
+def random_mdp(
+    num_states: int, num_actions: int, seed: int, rewards: str, terminal_fraction: float = 0.15
+) -> TabularMDP:
+    """N(0, 1) rewards, or sparse ones (0 or 1: the same Q_R comes out again and again)."""
+    mdp = TabularMDP.random(num_states, num_actions, seed=seed, terminal_fraction=terminal_fraction)
+    if rewards == "gaussian":
+        return mdp
+    sparse = (np.random.default_rng(seed + 100).random(mdp.reward.shape) < 0.3).astype(float)
+    return TabularMDP(mdp.next_state, sparse, mdp.log_prior, mdp.terminal)
+
+
+@pytest.mark.parametrize("rewards", ["gaussian", "sparse"])
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize(("omega", "alpha"), [(1.0, 1.0), (0.4, 0.3), (2.5, 2.0)])
-def test_invariant_2_native_model_reaches_exact_finite_horizon_q(seed, omega, alpha):
-    mdp = TabularMDP.random(40, 4, seed=seed, terminal_fraction=0.15)
+def test_invariant_2_native_model_reaches_exact_finite_horizon_q(seed, omega, alpha, rewards):
+    # Sparse rewards caught a backup that stopped at an unchanged Q_R below a node searched for
+    # the first time, leaving the parent at r + γR instead of r + γV_R.
+    mdp = random_mdp(40, 4, seed, rewards)
     config = MCTSConfig(omega=omega, alpha=alpha, max_depth=5, num_simulations=60_000, **EXACT)
     result = search(mdp.native(), 0, config)
     np.testing.assert_allclose(result.q, exact_root_q(mdp, 0, config), rtol=0, atol=1e-6)
@@ -104,9 +118,12 @@ SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize(("settings", "seed"), list(itertools.product(SETTINGS, range(3))))
-def test_cpp_core_matches_python_reference_draw_for_draw(settings, seed):
-    mdp = TabularMDP.random(25, 4, seed=seed, terminal_fraction=0.2)
+@pytest.mark.parametrize(
+    ("settings", "seed", "rewards"),
+    list(itertools.product(SETTINGS, range(3), ["gaussian", "sparse"])),
+)
+def test_cpp_core_matches_python_reference_draw_for_draw(settings, seed, rewards):
+    mdp = random_mdp(25, 4, seed, rewards, terminal_fraction=0.2)
     config = MCTSConfig(
         **{"gamma": 0.95, "max_depth": 5, "num_simulations": 1500, "rollout_depth": 0, "seed": seed}
         | settings

@@ -2,17 +2,8 @@
 //
 // The tree lives in flat, preallocated arrays: node i owns edges [i*|A|, (i+1)*|A|). Each node
 // caches the softmax weights exp((Q_R + ω' log π)/α̂ - ref) of its edges and their sum, so
-// selection needs no exp and a backup costs one exp and one log per level. Model concept (see
-// tabular_model.h for the native one, bindings.cpp for Python):
-//
-//   using State = ...;                      held by value in the arena
-//   static constexpr bool kOpenLoop;        true: states are not stored, paths are replayed
-//   int num_actions() const;
-//   Transition<State> step(const State&, int action);
-//   void log_prior(const State&, double* out);            normalized log π(.|s), |A| values
-//   bool has_rollout() const;               false: the core rolls out the prior itself
-//   double rollout(const State&, int depth, double gamma, uint64_t seed);
-//   void restore_root();                    open loop: put the simulator back at the root
+// selection needs no exp and a backup costs one exp and one log per level. The model concept is
+// in model.h (tabular_model.h is the native model, bindings.cpp wraps Python objects).
 #pragma once
 
 #include <algorithm>
@@ -26,15 +17,21 @@
 #include <vector>
 
 #include "config.h"
+#include "model.h"
 #include "rng.h"
 
 namespace rqlbench::mcts {
 
-template <class State>
-struct Transition {
-  State next;
-  double reward;
-  bool terminated;
+// The whole tree after a search (on request), flat: node i's edges are [i*A, (i+1)*A).
+struct SearchTree {
+  int num_actions = 0;
+  std::vector<int32_t> node_visits, node_depth;  // N(s); the root has depth 0
+  std::vector<uint8_t> node_terminal;
+  std::vector<double> node_leaf_value;  // R: the rollout estimate the node got when created
+  std::vector<double> node_value;       // V_R(s) from the node's Q_R (NaN: prior never asked)
+  std::vector<double> log_prior;        // log π(a|s) per edge (NaN: prior never asked)
+  std::vector<double> q, reward;        // Q_R(s, a) and the mean add-on reward r̄(s, a)
+  std::vector<int32_t> visits, child;   // N(s, a); child node index, -1 if none is stored
 };
 
 struct SearchResult {
@@ -47,10 +44,14 @@ struct SearchResult {
   int action = 0;
   int64_t num_nodes = 0;
   int num_simulations = 0;
+  SearchTree tree;  // empty unless the search was asked to export it
 };
 
+// Model may be const-qualified (search_batch shares one model between threads that way).
 template <class Model>
 class Searcher {
+  static_assert(check_search_model<Model>());
+
  public:
   using State = typename Model::State;
 
@@ -74,15 +75,18 @@ class Searcher {
     sample_weights_.resize(num_actions_);
   }
 
-  // One search from `root`; `stream` picks an independent random stream (one per root).
-  SearchResult run(const State& root, uint64_t stream = 0) {
+  // One search from `root`; `stream` picks an independent random stream (one per root);
+  // `export_tree` also returns the whole tree in SearchResult::tree.
+  SearchResult run(const State& root, uint64_t stream = 0, bool export_tree = false) {
     rng_ = Random(config_.seed, stream);
+    export_tree_ = export_tree;
     struct Clear {  // drop the tree and its (possibly Python) states, even on error
       Searcher* self;
       void operator()() const {
         self->nodes_.clear();
         self->edges_.clear();
         self->states_.clear();
+        self->log_priors_.clear();
       }
       ~Clear() { (*this)(); }
     } clear{this};
@@ -104,6 +108,7 @@ class Searcher {
   static constexpr int32_t kNoChild = -1;
   static constexpr int kInterruptEvery = 1024;
   static constexpr double kRebaseAbove = 0x1p64, kRebaseBelow = 0x1p-64;
+  static constexpr size_t kNoRewardChange = std::numeric_limits<size_t>::max();
   struct Edge {
     double q = 0.0, reward = 0.0, prior_term = 0.0, weight = 0.0;
     int32_t visits = 0, child = kNoChild;
@@ -142,6 +147,7 @@ class Searcher {
     nodes_.back().terminal = terminal;
     states_.push_back(std::move(state));
     edges_.resize(edges_.size() + num_actions_);
+    if (export_tree_) log_priors_.resize(edges_.size(), std::numeric_limits<double>::quiet_NaN());
     return id;
   }
 
@@ -158,6 +164,10 @@ class Searcher {
       e[a].prior_term = config_.omega > 0.0 ? config_.omega * log_prior[a] : 0.0;
     }
     if (node == 0) root_log_prior_.assign(log_prior, log_prior + num_actions_);
+    if (export_tree_) {
+      std::copy(log_prior, log_prior + num_actions_,
+                &log_priors_[static_cast<size_t>(node) * num_actions_]);
+    }
     nodes_[node].has_prior = true;
     refresh(node);
   }
@@ -253,6 +263,7 @@ class Searcher {
   void simulate() {
     if constexpr (Model::kOpenLoop) model_.restore_root();
     path_.clear();
+    first_reward_change_ = kNoRewardChange;
     int32_t node = 0;
     double leaf_value = 0.0;
     while (true) {
@@ -281,7 +292,11 @@ class Searcher {
   // Open loop: every traversal steps the simulator; rewards are averaged over visits.
   void replay_edge(Edge& e, int action) {
     auto t = model_.step(states_[0], action);
-    e.reward += (t.reward - e.reward) / e.visits;
+    const double reward = e.reward + (t.reward - e.reward) / e.visits;
+    if (reward != e.reward && first_reward_change_ == kNoRewardChange) {
+      first_reward_change_ = path_.size() - 1;
+    }
+    e.reward = reward;
     if (t.terminated) nodes_[e.child].terminal = true;
   }
 
@@ -346,17 +361,24 @@ class Searcher {
     for (const auto& s : path_) model_.step(states_[0], s.action);
   }
 
-  // Q_R(s_{T-1}, a) = r_R + γR at the leaf; Q_R(s_t, a_t) = r_R + γ V_R(s_{t+1}) above it.
-  // A Q_R that comes out bit-for-bit unchanged leaves every value above it unchanged too, so the
-  // backup stops there (most simulations of a grown tree end at an already valued leaf).
+  // Q_R(s_{T-1}, a) = r̄ + γR at the leaf; Q_R(s_t, a_t) = r̄ + γ V_R(s_{t+1}) above it.
+  // The backup may stop at the first Q_R(s_t, a_t) that comes out bit-for-bit unchanged, because
+  // then every value above is unchanged too, but only when
+  //  - s_t was searched in an earlier simulation: the first search of a node switches its
+  //    parent's target from the node's rollout estimate R to V_R(s_t), even when no Q_R of s_t
+  //    changed;
+  //  - no edge above s_t changed its mean reward in this simulation (open loop, stochastic
+  //    simulator: each traversal re-steps the edge and averages its reward). In closed loop an
+  //    edge's reward is set once, when it is expanded, so only the first condition can bite.
   void backup(double leaf_value) {
     double value = leaf_value;
-    for (auto it = path_.rbegin(); it != path_.rend(); ++it) {
-      Edge& e = edges_of(it->node)[it->action];
+    for (size_t i = path_.size(); i-- > 0;) {
+      const PathStep step = path_[i];
+      Edge& e = edges_of(step.node)[step.action];
       const double q = e.reward + config_.gamma * value;
-      if (q == e.q) return;
+      if (q == e.q && nodes_[step.node].visits > 1 && i <= first_reward_change_) return;
       e.q = q;
-      value = update(it->node, it->action);
+      value = update(step.node, step.action);
     }
   }
 
@@ -377,7 +399,29 @@ class Searcher {
     r.action = final_action(r);
     r.num_nodes = num_nodes();
     r.num_simulations = config_.num_simulations;
+    if (export_tree_) r.tree = snapshot();
     return r;
+  }
+
+  SearchTree snapshot() const {
+    SearchTree t;
+    t.num_actions = num_actions_;
+    for (const Node& n : nodes_) {
+      t.node_visits.push_back(n.visits);
+      t.node_depth.push_back(n.depth);
+      t.node_terminal.push_back(n.terminal);
+      t.node_leaf_value.push_back(n.value);
+      t.node_value.push_back(n.has_prior ? config_.alpha * (n.ref_logit + std::log(n.sum_weights))
+                                         : std::numeric_limits<double>::quiet_NaN());
+    }
+    t.log_prior = log_priors_;
+    for (const Edge& e : edges_) {
+      t.q.push_back(e.q);
+      t.reward.push_back(e.reward);
+      t.visits.push_back(e.visits);
+      t.child.push_back(e.child);
+    }
+    return t;
   }
 
   int final_action(const SearchResult& r) {
@@ -410,8 +454,12 @@ class Searcher {
   std::vector<Edge> edges_;
   std::vector<Mixing> mixing_;  // by visit count, so selection needs no log or division
   std::vector<double> root_log_prior_;
+  bool export_tree_ = false;
+  std::vector<double> log_priors_;  // per edge, kept only when the tree is exported
   std::vector<double> scratch_, leaf_prior_, sample_weights_;
   std::vector<PathStep> path_;
+  // Path index of the shallowest edge whose mean reward changed in this simulation.
+  size_t first_reward_change_ = kNoRewardChange;
   std::function<void()> interrupt_check_;
 };
 

@@ -1,5 +1,7 @@
 // Standalone tests of the C++ core, without Python: built with -Werror and, in CI, with
 // AddressSanitizer + UBSan (cmake -DRQLBENCH_CORE_TESTS=ON -DRQLBENCH_SANITIZE=ON).
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -35,16 +37,17 @@ void check_throws(const std::function<void()>& f, const std::string& what) {
   check(false, what + " did not throw");
 }
 
-TabularModel random_model(int num_states, int num_actions, uint64_t seed,
-                          double terminal_fraction) {
+// Rewards uniform in [-1, 1), or sparse: 0 or 1, so that the same Q_R comes out again and again.
+TabularModel random_model(int num_states, int num_actions, uint64_t seed, double terminal_fraction,
+                          bool sparse = false) {
   Random rng(seed);
   const size_t cells = static_cast<size_t>(num_states) * num_actions;
-  std::vector<int32_t> next(cells);
+  std::vector<int64_t> next(cells);
   std::vector<double> reward(cells), log_prior(cells);
   std::vector<uint8_t> terminal(num_states);
   for (size_t i = 0; i < cells; ++i) {
-    next[i] = static_cast<int32_t>(rng.uniform() * num_states);
-    reward[i] = rng.uniform() * 2.0 - 1.0;
+    next[i] = static_cast<int64_t>(rng.uniform() * num_states);
+    reward[i] = sparse ? static_cast<double>(rng.uniform() < 0.3) : rng.uniform() * 2.0 - 1.0;
     log_prior[i] = 3.0 * rng.uniform();
   }
   for (int s = 0; s < num_states; ++s) {
@@ -53,7 +56,8 @@ TabularModel random_model(int num_states, int num_actions, uint64_t seed,
     for (int a = 0; a < num_actions; ++a) row[a] -= total;
     terminal[s] = s > 0 && rng.uniform() < terminal_fraction;
   }
-  return TabularModel(num_states, num_actions, next, reward, log_prior, terminal);
+  const std::vector<int64_t> shape = {num_states, num_actions};
+  return TabularModel({next, shape}, {reward, shape}, {log_prior, shape}, {terminal, {num_states}});
 }
 
 // Backward induction of the finite-horizon residual soft Q (docs/algorithms.md §4.2).
@@ -77,16 +81,21 @@ std::vector<double> exact_root_q(const TabularModel& m, const Config& c, int roo
 }
 
 // The tabular model behind the open-loop interface, to check that replaying paths from the root
-// builds the same tree as keeping states.
+// builds the same tree as keeping states. With slip > 0 a step lands in a random state instead.
 struct OpenLoopTabular {
   using State = int32_t;
   static constexpr bool kOpenLoop = true;
   const TabularModel& model;
   int32_t root, current;
+  double slip = 0.0;
+  Random rng{1};
   int num_actions() const { return model.num_actions(); }
   void restore_root() { current = root; }
   Transition<State> step(const State&, int a) {
     auto t = model.step(current, a);
+    if (slip > 0.0 && rng.uniform() < slip) {  // termination stays the table's
+      t.next = static_cast<int32_t>(rng.uniform() * model.num_states());
+    }
     current = t.next;
     return t;
   }
@@ -94,19 +103,23 @@ struct OpenLoopTabular {
   bool has_rollout() const { return false; }
   double rollout(const State&, int, double, uint64_t) { return 0.0; }
 };
+static_assert(is_search_model_v<OpenLoopTabular>);
+static_assert(!is_search_model_v<const OpenLoopTabular>, "restore_root mutates: not shareable");
+static_assert(is_search_model_v<const TabularModel>);
 
+// Safe to share between search_batch's threads: const members, the one counter atomic.
 struct ThrowingModel {
   using State = std::vector<double>;  // heap-owning states: leaks would show under ASan
   static constexpr bool kOpenLoop = false;
-  int calls = 0;
+  mutable std::atomic<int> calls{0};
   int num_actions() const { return 2; }
-  Transition<State> step(const State& s, int) {
+  Transition<State> step(const State& s, int) const {
     if (++calls == 40) throw std::runtime_error("boom");
     return {State(s.size() + 1, 1.0), 0.5, false};
   }
   void log_prior(const State&, double* out) const { out[0] = out[1] = std::log(0.5); }
   bool has_rollout() const { return false; }
-  double rollout(const State&, int, double, uint64_t) { return 0.0; }
+  double rollout(const State&, int, double, uint64_t) const { return 0.0; }
 };
 
 void test_exact_finite_horizon_q() {
@@ -129,6 +142,62 @@ void test_exact_finite_horizon_q() {
     OpenLoopTabular open{model, 0, 0};
     const SearchResult o = Searcher<OpenLoopTabular>(open, c).run(0);
     check(o.q == r.q && o.visits == r.visits, "open loop builds the closed-loop tree");
+  }
+}
+
+// Q_R(s, a) = r̄ + γ·(0 terminal | V_R(child) once searched | R(child)) at every stored edge.
+double worst_backup_error(const SearchTree& t, const Config& c) {
+  double worst = 0.0;
+  for (size_t e = 0; e < t.child.size(); ++e) {
+    const int32_t child = t.child[e];
+    if (child < 0) continue;
+    const double below = t.node_terminal[child]     ? 0.0
+                         : t.node_visits[child] > 0 ? t.node_value[child]
+                                                    : t.node_leaf_value[child];
+    worst = std::max(worst, std::abs(t.q[e] - (t.reward[e] + c.gamma * below)));
+  }
+  return worst;
+}
+
+void test_backup_invariant() {
+  Config c;
+  c.omega = 0.5;
+  c.alpha = 0.3;
+  c.gamma = 0.9;
+  c.max_depth = 5;
+  c.rollout_depth = 0;
+  c.num_simulations = 3000;
+  for (uint64_t seed = 0; seed < 3; ++seed) {
+    const TabularModel model = random_model(30, 3, seed, 0.1, /*sparse=*/true);
+    // Closed loop, sparse rewards: a node's first search must reach its parent.
+    auto& m = const_cast<TabularModel&>(model);
+    const SearchResult closed = Searcher<TabularModel>(m, c).run(0, 0, true);
+    check(worst_backup_error(closed.tree, c) < 1e-9, "closed-loop backup invariant");
+    // Open loop, stochastic: a changed mean reward must reach every Q_R above it.
+    OpenLoopTabular open{model, 0, 0, 0.3};
+    const SearchResult opened = Searcher<OpenLoopTabular>(open, c).run(0, 0, true);
+    check(worst_backup_error(opened.tree, c) < 1e-9, "stochastic open-loop backup invariant");
+    check(opened.tree.node_visits.size() == static_cast<size_t>(opened.num_nodes),
+          "the exported tree holds every node");
+  }
+}
+
+void test_sparse_rewards_reach_exact_q() {
+  Config c;
+  c.omega = 0.4;
+  c.alpha = 0.3;
+  c.epsilon = 1.0;
+  c.gamma = 0.9;
+  c.max_depth = 5;
+  c.rollout_depth = 0;
+  c.num_simulations = 60000;
+  for (uint64_t seed = 0; seed < 2; ++seed) {
+    const TabularModel model = random_model(30, 4, seed, 0.15, /*sparse=*/true);
+    const SearchResult r = search_batch(model, std::vector<int32_t>{0}, c, 1)[0];
+    const auto exact = exact_root_q(model, c, 0);
+    for (int a = 0; a < 4; ++a) {
+      check(std::abs(r.q[a] - exact[a]) < 1e-6, "sparse rewards: root Q_R reaches the exact value");
+    }
   }
 }
 
@@ -168,11 +237,26 @@ void test_bad_input() {
       },
       "omega = NaN");
   check_throws<std::out_of_range>(
-      [] { TabularModel(2, 1, {0, 2}, {0.0, 0.0}, {0.0, 0.0}, {0, 0}); }, "next state 2 of 2");
+      [] {
+        TabularModel({{0, 2}, {2, 1}}, {{0.0, 0.0}, {2, 1}}, {{0.0, 0.0}, {2, 1}}, {{0, 0}, {2}});
+      },
+      "next state 2 of 2");
   check_throws<std::invalid_argument>(
-      [] { TabularModel(1, 2, {0, 0}, {0.0, 0.0}, {0.0, 0.0}, {0}); }, "unnormalized prior");
-  check_throws<std::invalid_argument>([] { TabularModel(1, 1, {0}, {INFINITY}, {0.0}, {0}); },
-                                      "infinite reward");
+      [] {
+        TabularModel({{0, 0}, {1, 2}}, {{0.0, 0.0}, {1, 2}}, {{0.0, 0.0}, {1, 2}}, {{0}, {1}});
+      },
+      "unnormalized prior");
+  check_throws<std::invalid_argument>(
+      [] { TabularModel({{0}, {1, 1}}, {{INFINITY}, {1, 1}}, {{0.0}, {1, 1}}, {{0}, {1}}); },
+      "infinite reward");
+  check_throws<std::invalid_argument>(
+      [] {
+        TabularModel({{0, 0}, {1, 2}}, {{0.0, 0.0}, {2, 1}}, {{0.0, 0.0}, {1, 2}}, {{0}, {1}});
+      },
+      "reward of a transposed shape");
+  check_throws<std::invalid_argument>(
+      [] { TabularModel({{0, 0}, {1, 2}}, {{0.0}, {1, 2}}, {{0.0, 0.0}, {1, 2}}, {{0}, {1}}); },
+      "reward with fewer values than its shape");
   ThrowingModel throwing;
   Config c;
   c.num_simulations = 100;
@@ -193,6 +277,8 @@ void test_bad_input() {
 
 int main() {
   test_exact_finite_horizon_q();
+  test_backup_invariant();
+  test_sparse_rewards_reach_exact_q();
   test_batch_and_node_cap();
   test_bad_input();
   std::printf("%s: %d failed\n", failures == 0 ? "core tests passed" : "core tests FAILED",

@@ -5,16 +5,20 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from rqlbench import _mcts
 
 ActionSelection = Literal["argmax", "sample", "most_visited"]
+_DEFAULT = _mcts.Config()  # every default lives in csrc/mcts/config.h
+_DEFAULT_SELECTION = cast(ActionSelection, _DEFAULT.action_selection)
 
 
 @dataclass(frozen=True)
 class MCTSConfig:
     """Residual ME-MCTS settings; invalid values raise ValueError/TypeError at construction.
+
+    The defaults are the C++ core's (csrc/mcts/config.h), read from ``_mcts.Config()``.
 
     omega: ω' = ω·α, weight of the prior's log-probability (0: plain MENTS on the add-on reward).
     alpha: α̂, temperature of the customized policy.
@@ -25,17 +29,17 @@ class MCTSConfig:
     max_nodes: cap on stored nodes (0: num_simulations + 1); a full tree stops growing.
     """
 
-    omega: float = 1.0
-    alpha: float = 1.0
-    epsilon: float = 0.1
-    gamma: float = 0.99
-    num_simulations: int = 1000
-    max_depth: int = 10
-    rollout_depth: int = 10
-    num_rollouts: int = 1
-    action_selection: ActionSelection = "argmax"
-    max_nodes: int = 0
-    seed: int = 0
+    omega: float = _DEFAULT.omega
+    alpha: float = _DEFAULT.alpha
+    epsilon: float = _DEFAULT.epsilon
+    gamma: float = _DEFAULT.gamma
+    num_simulations: int = _DEFAULT.num_simulations
+    max_depth: int = _DEFAULT.max_depth
+    rollout_depth: int = _DEFAULT.rollout_depth
+    num_rollouts: int = _DEFAULT.num_rollouts
+    action_selection: ActionSelection = _DEFAULT_SELECTION
+    max_nodes: int = _DEFAULT.max_nodes
+    seed: int = _DEFAULT.seed
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

@@ -184,10 +184,12 @@ class ReferenceMCTS:
         return ret
 
     def _backup(self, path: list[tuple[_Node, int]], leaf_value: float) -> None:
+        # Stops at an unchanged Q_R only if its node was searched before: a node's first search
+        # switches its parent's target from R to V_R (closed loop: rewards never change).
         value = leaf_value
         for node, action in reversed(path):
             q = node.reward[action] + self.config.gamma * value
-            if q == node.q[action]:
+            if q == node.q[action] and node.visits > 1:
                 return  # nothing above changes either
             node.q[action] = q
             value = self._update(node, action)
