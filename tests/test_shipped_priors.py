@@ -1,8 +1,11 @@
 """The priors rqlbench ships: present, loadable, matching their task, as good as their cards say."""
 
+import copy
 import json
 
+import numpy as np
 import pytest
+import torch
 
 from rqlbench.cli import build_parser, train_prior
 from rqlbench.evaluation import evaluate, summarize
@@ -40,3 +43,34 @@ def test_shipped_prior_card_command_is_a_valid_rqlbench_command(task_name, kind)
     steps = card["settings"]["steps"] if args.steps is None else args.steps
     assert (args.task, args.kind, args.seed) == (task_name, kind, card["seed"])
     assert steps == card["steps"]
+
+
+def _visited_states(task_name: str, model, steps: int) -> np.ndarray:
+    """Observations the prior meets when it drives its task."""
+    env, states = get_task(task_name).make_env(), []
+    obs, _ = env.reset(seed=0)
+    while len(states) < steps:
+        states.append(obs)
+        obs, _, terminated, truncated, _ = env.step(model.predict(obs, deterministic=False)[0])
+        if terminated or truncated:
+            obs, _ = env.reset()
+    return np.array(states, dtype=np.float32)
+
+
+@pytest.mark.parametrize(("task_name", "visited"), [("cartpole", 1000), ("highway", 120)])
+@pytest.mark.parametrize("kind", ["rl", "il"])
+def test_one_observation_log_probs_are_the_network_in_float64(task_name, visited, kind):
+    model = load_shipped_prior(task_name, kind)
+    prior = prior_from_model(model)
+    assert prior._numpy_layers() is not None  # the fast numpy path is the one tested
+    network = copy.deepcopy(prior.policy.q_net.q_net).double()
+    space, rng = prior.observation_space, np.random.default_rng(0)
+    wide = rng.uniform(np.maximum(space.low, -5), np.minimum(space.high, 5), (1000, *space.shape))
+    for states in (_visited_states(task_name, model, visited), wide.astype(np.float32)):
+        flat = torch.as_tensor(states.reshape(len(states), -1), dtype=torch.float64)
+        with torch.no_grad():
+            exact = torch.log_softmax(network(flat) / prior.alpha, dim=1).numpy()
+        one_by_one = np.array([prior.log_probs_of(state) for state in states])
+        # (torch's own float32 batch is up to 2e-3 from `exact` here: q/α with α = 0.01 scales
+        # a float32 rounding of q by 100)
+        np.testing.assert_allclose(one_by_one, exact, rtol=1e-12, atol=1e-9)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import torch
 
 from rqlbench.mcts import MCTSConfig, SearchResult, search
 
@@ -47,9 +46,7 @@ class ResidualModel:
         return self._log_probs(node.state)
 
     def _log_probs(self, state: Any) -> np.ndarray:
-        obs = torch.as_tensor(self.dynamics.observe(state)).unsqueeze(0)
-        with torch.no_grad():
-            return self.prior.log_probs(obs)[0].double().numpy()
+        return self.prior.log_probs_of(self.dynamics.observe(state))
 
     def rollout(self, node: Node, depth: int, gamma: float, seed: int) -> float:
         """Discounted add-on return of the prior from `node` to the planning horizon."""
@@ -58,9 +55,8 @@ class ResidualModel:
         in_place = hasattr(self.dynamics, "advance")
         state = self.dynamics.copy(node.state) if in_place and steps > 0 else node.state
         ret, discount = 0.0, 1.0
-        for _ in range(steps):
-            probs = np.exp(self._log_probs(state))
-            action = int(rng.choice(self.num_actions, p=probs / probs.sum()))
+        for _ in range(steps):  # the prior's action, sampled by Gumbel-max
+            action = int(np.argmax(self._log_probs(state) + rng.gumbel(size=self.num_actions)))
             if in_place:
                 reward, ended = self.dynamics.advance(state, action)
             else:

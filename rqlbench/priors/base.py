@@ -13,6 +13,7 @@ import math
 from abc import ABC, abstractmethod
 from typing import Any
 
+import numpy as np
 import torch
 from gymnasium import spaces
 from torch import Tensor, nn
@@ -76,6 +77,11 @@ class DiscretePrior(Prior):
 
     def cache(self, obs: Tensor) -> Tensor:
         return self.log_probs(obs)
+
+    def log_probs_of(self, obs: np.ndarray) -> np.ndarray:
+        """Normalized log π(.|s) [n] of one observation, as float64 (planners ask per node)."""
+        with torch.no_grad():
+            return self.log_probs(torch.as_tensor(obs).unsqueeze(0))[0].double().numpy()
 
     def log_prob_from_cache(self, cache: Tensor, actions: Tensor) -> Tensor:
         return cache.gather(1, actions.long().reshape(-1, 1)).squeeze(1)
