@@ -72,10 +72,7 @@ int read_num_actions(const py::object& model) {
                          " has no attribute num_actions: set it to the number of discrete actions");
   }
   const auto n = model.attr("num_actions").cast<int64_t>();
-  if (n < 1 || n > (1 << 20)) {
-    throw py::value_error("model.num_actions must be an integer in [1, 2^20], got " +
-                          std::to_string(n));
-  }
+  check_num_actions(n, "model.num_actions");
   return static_cast<int>(n);
 }
 

@@ -134,6 +134,17 @@ def test_model_without_the_protocol_is_refused():
     with pytest.raises(TypeError, match=r"restore_root\(\)"):
         search_open_loop(NoPrior(), MCTSConfig(**SMALL))
 
+    class NoActions(Model):
+        num_actions = 0
+
+    with pytest.raises(ValueError, match=r"model\.num_actions must be an integer in \[1, 2\^20\]"):
+        search(NoActions(), 0, MCTSConfig(**SMALL))
+    empty = np.zeros((3, 0))
+    with pytest.raises(
+        ValueError, match=r"num_actions\) must be an integer in \[1, 2\^20\], got 0"
+    ):
+        TabularMDP(empty.astype(int), empty, empty, np.zeros(3, bool)).native()
+
 
 def test_rollout_hook_values_leaves_and_its_errors_propagate():
     class WithRollout(Model):

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "model.h"
 #include "rng.h"
+#include "validate.h"
 
 namespace rqlbench::mcts {
 
@@ -62,7 +63,7 @@ class Searcher {
         inv_alpha_(1.0 / config.alpha),
         capacity_(config.node_capacity()) {
     config_.validate();
-    if (num_actions_ < 1) throw std::invalid_argument("the model must have at least 1 action");
+    check_num_actions(num_actions_, "the model's num_actions()");
     check_memory();
     // Reserved, not filled: only the nodes a search creates are ever touched.
     nodes_.reserve(static_cast<size_t>(capacity_));

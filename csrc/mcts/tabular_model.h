@@ -31,13 +31,13 @@ class TabularModel {
   TabularModel(const Table<int64_t>& next_state, Table<double> reward, Table<double> log_prior,
                Table<uint8_t> terminal) {
     const std::vector<int64_t>& shape = next_state.shape;
-    if (shape.size() != 2 || shape[0] < 1 || shape[1] < 1 || shape[0] > kMaxStates ||
-        shape[1] > kMaxActions) {
+    if (shape.size() != 2 || shape[0] < 1 || shape[0] > kMaxStates) {
       throw std::invalid_argument(
           "next_state must be a 2-D [num_states, num_actions] array of ints with 1 to 2^31 - 1 "
-          "states and 1 to 2^20 actions, got shape " +
+          "states, got shape " +
           shape_text(shape));
     }
+    check_num_actions(shape[1], "next_state's number of columns (num_actions)");
     check_table("next_state", next_state, shape, "its shape");
     check_table("reward", reward, shape, "the shape of next_state");
     check_table("log_prior", log_prior, shape, "the shape of next_state");
@@ -95,7 +95,7 @@ class TabularModel {
     throw std::out_of_range(msg.str());
   }
 
-  static constexpr int64_t kMaxStates = 2147483647, kMaxActions = 1 << 20;
+  static constexpr int64_t kMaxStates = 2147483647;  // states are int32
 
   static std::string shape_text(const std::vector<int64_t>& shape) {
     std::ostringstream out;

@@ -2,11 +2,22 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace rqlbench::mcts {
+
+// Every model, native or Python, has 1 to kMaxActions actions.
+inline constexpr int64_t kMaxActions = int64_t{1} << 20;
+
+inline void check_num_actions(int64_t num_actions, const std::string& who) {
+  if (num_actions >= 1 && num_actions <= kMaxActions) return;
+  std::ostringstream msg;
+  msg << who << " must be an integer in [1, 2^20], got " << num_actions;
+  throw std::invalid_argument(msg.str());
+}
 
 // Numerically stable log(sum(exp(x))) over n values; -inf when every value is -inf.
 inline double logsumexp(const double* x, int n) {
