@@ -23,6 +23,12 @@ class Tree:
 
     The backup keeps, at every edge with a stored child c:
     Q_R(s, a) = r̄(s, a) + γ·(0 if c is terminal, else V_R(c) if N(c) > 0, else R(c)).
+
+    Example::
+
+        tree = search(model, root, config, return_tree=True).tree
+        parent, action = tree.parents()  # the edges of a graph plot (networkx, graphviz)
+        visits_by_depth = np.bincount(tree.node_depth, weights=tree.node_visits)
     """
 
     node_visits: np.ndarray
