@@ -10,26 +10,26 @@ Choices, all per prior kind (an RL and an IL prior are separate experiments):
 - A method's cells with several ω' or MCTS budgets in one task all count as its runs there: a
   sweep gives every method the same settings, so the aggregate is over the swept settings. The
   table and the ω' and budget plots show the settings one by one.
-- rliable needs the same number of runs on every task of an algorithm. Where a method has more
-  runs on some tasks, each task keeps its first runs in (seed, ω', budget) order, down to the
-  smallest count; the `runs` column says how many were used. One run per task works: its
-  bootstrap CIs collapse to the point estimate.
+- The estimators take a runs × tasks matrix (rliable's layout): the same number of runs on every
+  task of an algorithm. Where a method has more runs on some tasks, each task keeps its first
+  runs in (seed, ω', budget) order, down to the smallest count; the `runs` column says how many
+  were used. One run per task works: its bootstrap CIs collapse to the point estimate.
 - IQM and mean over runs × tasks come with 95% stratified-bootstrap percentile CIs. Methods may
   cover different tasks (rql-mcts runs on highway only); the `tasks` column lists them.
 - The probability of improvement P(rql > X) is computed on the tasks both have; it is the
   Mann-Whitney statistic per task, averaged over tasks, so the normalization does not change it.
   X is every method outside the RQL family, the prior included.
+- The estimators and the bootstrap are rliable's definitions, computed vectorised over the
+  replicates (``rqlbench.report.bootstrap``); every estimate draws its replicates from its own
+  Generator seeded with `seed`, so a report's CIs are reproducible.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
-from rliable import library, metrics
 
+from rqlbench.report.bootstrap import interval_estimates, iqm_and_mean, probability_of_improvement
 from rqlbench.report.output import MISSING, estimate_ci, markdown_table
 
 SCORES = {"add-on": "addon_return", "basic": "basic_return"}
@@ -80,25 +80,47 @@ def run_statistics(cells: pd.DataFrame, reps: int = DEFAULT_REPS, seed: int = 0)
 def aggregate_scores(scores: pd.DataFrame, reps: int, seed: int) -> pd.DataFrame:
     """IQM and mean of each method's normalized scores, with 95% bootstrap CIs."""
     rows = []
+    for keys, matrix in aggregate_inputs(scores):
+        rng = np.random.default_rng(seed)
+        point, interval = interval_estimates(iqm_and_mean, (matrix,), reps, rng)
+        for i, statistic in enumerate(AGGREGATES):
+            rows.append({
+                **keys, "statistic": statistic, "estimate": point[i], "ci_low": interval[0, i],
+                "ci_high": interval[1, i], "runs": len(matrix),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def aggregate_inputs(scores: pd.DataFrame) -> list[tuple[dict[str, str], np.ndarray]]:
+    """Per prior kind, score and method: its row keys and its runs × tasks score matrix."""
+    inputs = []
     for prior, group in scores.groupby("prior", sort=False):
         methods = dict(list(group.groupby("method", sort=False)))
         for score in SCORES:
-            matrices = {method: _matrix(runs, score) for method, runs in methods.items()}
-            points, intervals = _interval_estimates(matrices, _iqm_and_mean, reps, seed)
-            for method, matrix in matrices.items():
-                for i, statistic in enumerate(AGGREGATES):
-                    rows.append({
-                        "prior": prior, "method": method, "score": score, "statistic": statistic,
-                        "estimate": points[method][i], "ci_low": intervals[method][0, i],
-                        "ci_high": intervals[method][1, i], "tasks": _tasks(methods[method]),
-                        "runs": matrix.shape[0],
-                    })  # fmt: skip
-    return pd.DataFrame(rows)
+            for method, runs in methods.items():
+                keys = {"prior": prior, "method": method, "score": score, "tasks": _tasks(runs)}
+                inputs.append((keys, _matrix(runs, score)))
+    return inputs
 
 
 def improvement(scores: pd.DataFrame, reps: int, seed: int) -> pd.DataFrame:
     """P(rql > X) for every method X outside the RQL family, on the tasks both have."""
     rows = []
+    for keys, (x, y) in improvement_inputs(scores):
+        rng = np.random.default_rng(seed)
+        point, interval = interval_estimates(probability_of_improvement, (x, y), reps, rng)
+        rows.append({
+            **keys, "statistic": "P(improvement)", "estimate": float(point),
+            "ci_low": interval[0], "ci_high": interval[1], "runs": len(x), "versus_runs": len(y),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def improvement_inputs(
+    scores: pd.DataFrame,
+) -> list[tuple[dict[str, str], tuple[np.ndarray, np.ndarray]]]:
+    """Per prior kind, compared method and score: row keys and (rql, X) matrices, shared tasks."""
+    inputs = []
     for prior, group in scores.groupby("prior", sort=False):
         ours = group[group["method"] == RQL]
         others = group[~group["method"].isin(RQL_FAMILY)]
@@ -108,16 +130,10 @@ def improvement(scores: pd.DataFrame, reps: int, seed: int) -> pd.DataFrame:
                 continue
             x, y = ours[ours["task"].isin(shared)], theirs[theirs["task"].isin(shared)]
             for score in SCORES:
-                pair = {versus: [_matrix(x, score), _matrix(y, score)]}
-                points, intervals = _interval_estimates(pair, _improvement, reps, seed)
-                rows.append({
-                    "prior": prior, "method": RQL, "versus": versus, "score": score,
-                    "statistic": "P(improvement)", "estimate": points[versus][0],
-                    "ci_low": intervals[versus][0, 0], "ci_high": intervals[versus][1, 0],
-                    "tasks": _tasks(x), "runs": len(pair[versus][0]),
-                    "versus_runs": len(pair[versus][1]),
-                })  # fmt: skip
-    return pd.DataFrame(rows)
+                keys = {"prior": prior, "method": RQL, "versus": versus, "score": score}
+                keys["tasks"] = _tasks(x)
+                inputs.append((keys, (_matrix(x, score), _matrix(y, score))))
+    return inputs
 
 
 def _matrix(runs: pd.DataFrame, score: str) -> np.ndarray:
@@ -132,26 +148,6 @@ def _matrix(runs: pd.DataFrame, score: str) -> np.ndarray:
 
 def _tasks(runs: pd.DataFrame) -> str:
     return ", ".join(sorted(runs["task"].unique()))
-
-
-def _iqm_and_mean(scores: np.ndarray) -> np.ndarray:
-    return np.array([metrics.aggregate_iqm(scores), metrics.aggregate_mean(scores)])
-
-
-def _improvement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.array([metrics.probability_of_improvement(x, y)])
-
-
-def _interval_estimates(
-    score_dict: dict, func: Callable[..., np.ndarray], reps: int, seed: int
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """rliable's point estimates and 95% stratified-bootstrap CIs, from a seeded RNG."""
-    with warnings.catch_warnings():
-        # rliable hands arch a RandomState, which arch >= 7 deprecates in favour of Generators
-        warnings.simplefilter("ignore", FutureWarning)
-        return library.get_interval_estimates(
-            score_dict, func, reps=reps, random_state=np.random.RandomState(seed)
-        )
 
 
 def stats_markdown(stats: pd.DataFrame) -> str:
@@ -169,7 +165,7 @@ def stats_markdown(stats: pd.DataFrame) -> str:
     text = (
         "### Aggregate normalized scores\n\nPer run, the mean return over its episodes, min-max "
         "normalized over all runs of its task and prior kind (0 worst, 1 best); IQM and mean "
-        "over runs × tasks with 95% stratified-bootstrap CIs (rliable).\n\n"
+        "over runs × tasks with 95% stratified-bootstrap CIs (rliable's estimators).\n\n"
         + markdown_table(_headers(table.reset_index()))
     )
     versus = stats[stats["versus"].notna()]
