@@ -54,6 +54,18 @@ TRACKED_DERIVED = {
 PACKAGES = ("rqlbench", "numpy", "torch", "stable-baselines3", "gymnasium", "highway-env")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Learners run with one torch thread, as the runner runs every cell.
+
+    With torch's default (a thread per core) a loaded 2-core machine turned thread contention into
+    the learner ratios (a cartpole cell at 0.07x SB3 under load, 1.0x with one thread).
+    """
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("rqlbench speed")
     group.addoption(
