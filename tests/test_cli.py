@@ -1,10 +1,18 @@
-"""The real `rqlbench` command end to end: run, kill, resume, report; bad input."""
+"""The real `rqlbench` command end to end: run, kill, resume, report; bad input.
 
+Every command runs the installed `rqlbench` script in the repository root, where a user types it:
+what it imports must not depend on the working directory or on how rqlbench was installed.
+"""
+
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -12,14 +20,25 @@ import yaml
 
 from rqlbench.runner import RunSpec, plan_grid
 
+REPO = Path(__file__).resolve().parents[1]
 SMOKE = ["run", "cartpole", "mountaincar", "--preset", "smoke"]
 
 
-def rqlbench(*args: str, **kwargs) -> subprocess.CompletedProcess:
+def _installed_command() -> str:
+    # The script pip wrote beside this interpreter: it imports the installed package, whatever
+    # the working directory (`python -m` would import ./rqlbench first).
+    found = shutil.which("rqlbench", path=sysconfig.get_path("scripts"))
+    assert found, "no `rqlbench` command beside this Python: install the package (pip install .)"
+    return found
+
+
+RQLBENCH = _installed_command()
+
+
+def rqlbench(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "rqlbench.cli", *args],
-        capture_output=True, text=True, timeout=600, env=_env(), **kwargs,
-    )  # fmt: skip
+        [RQLBENCH, *args], capture_output=True, text=True, timeout=600, env=_env(), cwd=REPO
+    )
 
 
 def _env() -> dict[str, str]:
@@ -46,12 +65,13 @@ def test_run_writes_config_environment_cells_and_report(uninterrupted):
     run = uninterrupted
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["tasks"] == ["cartpole", "mountaincar"] and config["preset"] == "smoke"
-    assert (run / "environment.json").stat().st_size > 0
     cells = _cells(run)
     assert "cartpole__rql__il__seed0.json" in cells and "mountaincar__rql__rl__seed0.json" in cells
     assert "cartpole__full-reward__rl__seed0.json" in cells  # full-reward: once, not per kind
     assert "cartpole__full-reward__il__seed0.json" not in cells
     assert len(cells) == len(plan_grid(RunSpec(tasks=("cartpole", "mountaincar"), preset="smoke")))
+    environment = json.loads((run / "environment.json").read_text())
+    assert environment["packages"]["rqlbench"] == version("rqlbench")
     report = run / "report"
     for name in ("table.md", "table.csv"):
         assert (report / name).stat().st_size > 0
@@ -62,7 +82,7 @@ def test_run_writes_config_environment_cells_and_report(uninterrupted):
 def test_killed_run_resumes_without_losing_finished_cells(uninterrupted, tmp_path):
     run = tmp_path / "killed"
     process = subprocess.Popen(
-        [sys.executable, "-m", "rqlbench.cli", *SMOKE, "--out", str(run), "--workers", "1"],
+        [RQLBENCH, *SMOKE, "--out", str(run), "--workers", "1"], cwd=REPO,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 300
@@ -80,6 +100,7 @@ def test_killed_run_resumes_without_losing_finished_cells(uninterrupted, tmp_pat
     assert after.keys() == _cells(uninterrupted).keys()
     assert _report_files(run) == _report_files(uninterrupted)
 
+    shutil.rmtree(run / "report")  # `report` alone must write every file again
     again = rqlbench("report", str(run))
     assert again.returncode == 0, again.stderr
     assert _report_files(run) == _report_files(uninterrupted)
@@ -116,11 +137,51 @@ def test_unwritable_out_and_foreign_results_are_refused(tmp_path):
     assert os.listdir(old) == ["config.yaml"]
 
 
+def _sections(listing: str) -> dict[str, dict[str, str]]:
+    """`rqlbench list` output as {section: {name: rest of its line}}."""
+    sections: dict[str, dict[str, str]] = {}
+    for line in listing.splitlines():
+        if not line.startswith(" "):
+            section = sections.setdefault(line.removesuffix(":"), {})
+        else:
+            name, _, rest = line.strip().partition(" ")
+            section[name] = rest.strip()
+    return sections
+
+
 def test_list_shows_tasks_methods_and_presets():
+    from rqlbench.methods import METHODS
+    from rqlbench.runner import PRESETS, available_priors
+    from rqlbench.runner.grid import build_grid
+    from rqlbench.tasks import get_task, task_names
+
     result = rqlbench("list")
-    assert result.returncode == 0
-    for name in ("cartpole", "highway", "rql-mcts", "kl-reward", "smoke", "paper"):
-        assert name in result.stdout
+    assert result.returncode == 0, result.stderr
+    listed = _sections(result.stdout)
+    assert list(listed) == ["tasks", "methods", "presets"]
+
+    assert list(listed["tasks"]) == list(task_names())
+    for name, line in listed["tasks"].items():
+        metric, _, priors = line.partition("priors:")
+        assert metric.strip() == f"metric: {get_task(name).metric_name}"
+        shipped = ", ".join(available_priors(name)) or "none shipped (rqlbench train-prior)"
+        assert priors.strip() == shipped
+
+    assert list(listed["methods"]) == list(METHODS)
+    for name, line in listed["methods"].items():
+        description = METHODS[name].description
+        assert description and line.startswith(description)
+        # the tasks the grid runs the method on: all of them, or those the line names
+        runs_on = {cell.task for cell in build_grid(task_names(), [name], ["rl"], seeds=1)}
+        note = line.removeprefix(description).strip()
+        if runs_on == set(task_names()):
+            assert note == "", f"{name} runs on every task, yet the list says {note!r}"
+        else:
+            assert note.startswith("[") and note.endswith(" only]"), line
+            assert set(note[1 : -len(" only]")].split(", ")) == runs_on
+
+    assert list(listed["presets"]) == list(PRESETS)
+    assert all(listed["presets"].values())  # each with what it is for
 
 
 def test_mcts_command_sweeps_budgets_and_plots_them(tmp_path):
@@ -135,3 +196,15 @@ def test_mcts_command_sweeps_budgets_and_plots_them(tmp_path):
         "highway__rql-mcts__rl__seed0__sims4.json",
     }
     assert (run / "report" / "mcts_highway.png").stat().st_size > 0
+
+
+def test_the_source_tree_alone_refuses_to_import_naming_the_fix():
+    # Without site-packages (-S), `python -c` in the checkout finds only its rqlbench/, which has
+    # neither the compiled core nor rqlbench.baselines.
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", "import rqlbench"], capture_output=True, text=True, cwd=REPO
+    )
+    assert result.returncode != 0
+    assert f"imported from the source tree {REPO / 'rqlbench'}" in result.stderr
+    assert "no rqlbench._mcts and no rqlbench.baselines" in result.stderr
+    assert "pip install -e ." in result.stderr

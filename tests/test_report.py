@@ -355,14 +355,16 @@ def test_bootstrap_rejects_bad_input() -> None:
         bootstrap.probability_of_improvement(scores, np.zeros((3, 4)))
 
 
-def test_statistics_import_neither_rliable_nor_arch() -> None:
+def test_statistics_import_neither_rliable_nor_arch(tmp_path: Path) -> None:
     # rliable brings arch and statsmodels (~0.2-0.6 s of imports); the report must not need it.
     code = (
         "import sys; from rqlbench.report import write_report; "
         "from rqlbench.report.stats import run_statistics; "
         "print(sorted({'rliable', 'arch'} & set(sys.modules)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(  # outside the checkout: the installed package, not ./rqlbench
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     assert out.stdout.strip() == "[]"
 
 

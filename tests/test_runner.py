@@ -2,16 +2,21 @@
 
 import json
 import os
+import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 import yaml
 
 from rqlbench.files import FILE_MODE, write_text
+from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner import RunSpec, RunStore, plan_grid, run_benchmark
+from rqlbench.runner.cell import prior_path
 from rqlbench.runner.executors import execute
 from rqlbench.runner.grid import Cell, build_grid, plan_cell
-from rqlbench.runner.store import STORE_VERSION
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_grid_crosses_tasks_methods_priors_omegas_and_seeds():
@@ -29,10 +34,13 @@ def test_full_reward_learns_without_the_prior_policy_so_runs_once_per_grid():
     assert [c.prior for c in cells if c.method == "rql"] == ["rl", "il"]
 
 
-def test_mcts_runs_on_highway_only_and_sweeps_simulations():
-    cells = build_grid(["cartpole", "highway"], None, ["rl"], seeds=1, simulations=[10, 50])
+def test_mcts_runs_on_tasks_with_a_planning_model_and_sweeps_simulations():
+    tasks = ["cartpole", "highway", "mountaincar"]  # mountaincar offers no planning model
+    cells = build_grid(tasks, None, ["rl"], seeds=1, simulations=[10, 50])
     mcts = [c for c in cells if c.method == "rql-mcts"]
-    assert {(c.task, c.simulations) for c in mcts} == {("highway", 10), ("highway", 50)}
+    assert {(c.task, c.simulations) for c in mcts} == {
+        (task, budget) for task in ("cartpole", "highway") for budget in (10, 50)
+    }
     assert all(c.simulations is None for c in cells if c.method != "rql-mcts")
 
 
@@ -118,13 +126,20 @@ def test_local_pool_matches_in_process_results(tmp_path):
         assert pooled[cell]["curve"] == serial[cell]["curve"]
 
 
-def test_ray_executor_runs_the_same_cells(monkeypatch):
+def test_ray_executor_runs_the_same_cells_from_the_source_checkout(monkeypatch, tmp_path):
     pytest.importorskip("ray")
     # Ray's socket paths must stay under 108 bytes: pytest's tmp_path is too deep.
     monkeypatch.setenv("RAY_TMPDIR", tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+    priors = tmp_path / "priors" / "cartpole" / "rl"
+    priors.mkdir(parents=True)
+    shutil.copy(prior_path("cartpole", "rl"), priors / "prior.zip")
+    # Started in the checkout, whose rqlbench/ lacks the compiled core and rqlbench.baselines:
+    # the workers must still import the installed package, and find a relative --prior-dir.
+    monkeypatch.chdir(REPO)
+    prior_dir = os.path.relpath(tmp_path / "priors")
     cells = build_grid(["cartpole"], ["prior"], ["rl"], seeds=1)
-    serial = dict(execute(cells, "smoke"))
-    remote = dict(execute(cells, "smoke", executor="ray"))
+    serial = dict(execute(cells, "smoke", prior_dir))
+    remote = dict(execute(cells, "smoke", prior_dir, executor="ray"))
     assert remote[cells[0]]["episodes"] == serial[cells[0]]["episodes"]
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from rqlbench.runner.cell import run_cell
 from rqlbench.runner.grid import Cell
 
 EXECUTORS = ("local", "ray")
@@ -37,6 +37,8 @@ def execute(
 
 
 def _local(cells: list[Cell], preset: str, prior_dir: str | None, workers: int) -> Results:
+    from rqlbench.runner.cell import run_cell  # torch and the learners, only once cells run
+
     if workers == 1:  # in this process: simplest to debug, no start-up cost
         for cell in cells:
             yield cell, run_cell(cell, preset, prior_dir, progress=True)
@@ -56,6 +58,8 @@ def _local(cells: list[Cell], preset: str, prior_dir: str | None, workers: int) 
 
 
 def _ray(cells: list[Cell], preset: str, prior_dir: str | None, address: str | None) -> Results:
+    from rqlbench.runner.cell import run_cell
+
     try:
         import ray
     except ImportError as error:
@@ -63,9 +67,11 @@ def _ray(cells: list[Cell], preset: str, prior_dir: str | None, address: str | N
             "the ray executor needs Ray: pip install 'rqlbench[ray]' (or use --executor local)"
         ) from error
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local cluster for one user
+    if prior_dir is not None:
+        prior_dir = os.path.abspath(prior_dir)  # workers run in a directory of Ray's
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        _start_ray(ray, address)
     try:
         remote = ray.remote(num_cpus=1)(run_cell)
         pending = {remote.remote(cell, preset, prior_dir): cell for cell in cells}
@@ -76,3 +82,15 @@ def _ray(cells: list[Cell], preset: str, prior_dir: str | None, address: str | N
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _start_ray(ray: Any, address: str | None) -> None:
+    """Starts or joins a Ray cluster whose workers import the same rqlbench as this process."""
+    # Without a working_dir, Ray puts this process's working directory first on every worker's
+    # sys.path: started in a source checkout, workers would import its rqlbench/ (no compiled
+    # core, no rqlbench.baselines) instead of the installed package. An empty one avoids that.
+    with tempfile.TemporaryDirectory(prefix="rqlbench-ray-") as empty:
+        ray.init(
+            address=address, include_dashboard=False, log_to_driver=False,
+            runtime_env={"working_dir": empty},
+        )  # fmt: skip
