@@ -2,8 +2,9 @@
 
 Each cell's budget and settings are resolved from its task's YAML (rqlbench/tasks/configs):
 ``presets.<preset>`` gives steps, evaluation episodes and default seeds (its ``settings`` go to
-every trained method's learner); ``methods.<method>`` gives that method's default omega' and
-settings; ``presets.<preset>.methods.<method>`` overrides them for one preset.
+every trained method's learner); ``methods.<method>`` gives that method's default omega' (a
+number, or one per prior kind: ``{rl: ..., il: ...}``) and settings;
+``presets.<preset>.methods.<method>`` overrides them for one preset.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
     if cell.simulations is not None:
         settings["num_simulations"] = cell.simulations
     omega = cell.omega if cell.omega is not None else override.get("omega", method.get("omega"))
+    if isinstance(omega, dict):  # one omega' per prior kind
+        omega = omega.get(cell.prior)
     steps = int(override.get("steps", budget["steps"])) if trains else 0
     episodes = int(override.get("episodes", budget["episodes"]))
     return CellPlan(steps=steps, episodes=episodes, omega=omega, settings=settings)
