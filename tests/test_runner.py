@@ -15,6 +15,7 @@ from rqlbench.runner import RunSpec, RunStore, plan_grid, run_benchmark
 from rqlbench.runner.cell import prior_path
 from rqlbench.runner.executors import execute
 from rqlbench.runner.grid import Cell, build_grid, plan_cell
+from rqlbench.tasks import get_task
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -68,6 +69,16 @@ def test_plan_resolves_preset_method_and_cell_settings():
     mcts = plan_cell(Cell("highway", "rql-mcts", "rl", 0, simulations=7), "quick")
     assert mcts.settings["num_simulations"] == 7 and mcts.episodes == 5
     assert plan_cell(Cell("cartpole", "rql", "rl", 0, omega=0.5), "quick").omega == 0.5
+
+
+def test_a_task_may_set_omega_per_prior_kind(monkeypatch):
+    task = get_task("cartpole")
+    settings = task.config()
+    settings["methods"]["rql"] = {"omega": {"rl": 0.002, "il": 0.02}}
+    monkeypatch.setattr(type(task), "config", lambda self: settings)
+    assert plan_cell(Cell("cartpole", "rql", "rl", 0), "quick").omega == 0.002
+    assert plan_cell(Cell("cartpole", "rql", "il", 0), "quick").omega == 0.02
+    assert plan_cell(Cell("cartpole", "rql", "il", 0, omega=0.5), "quick").omega == 0.5
     with pytest.raises(ValueError, match="unknown preset 'fast': choose one of smoke"):
         plan_cell(Cell("cartpole", "rql", "rl", 0), "fast")
 
