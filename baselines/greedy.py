@@ -47,4 +47,5 @@ class GreedySAC(RSAC):
         return torch.mean((ent_coef + omega) * log_prob - q_pi - omega * prior_log_prob)
 
 
-make = residual_method(GreedySQL, GreedySAC)  # its factory in rqlbench.methods.METHODS
+# The method\'s factory (rqlbench.methods.METHODS).
+make = residual_method(GreedySQL, GreedySAC)

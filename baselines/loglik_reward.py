@@ -31,6 +31,5 @@ class LoglikRewardSAC(ShapedRewardSAC):
         return residual.loglik_augmented_reward(data.rewards.flatten(), prior_log_prob, omega)
 
 
-make = residual_method(
-    LoglikRewardSQL, LoglikRewardSAC
-)  # its factory in rqlbench.methods.METHODS
+# The method\'s factory (rqlbench.methods.METHODS).
+make = residual_method(LoglikRewardSQL, LoglikRewardSAC)
