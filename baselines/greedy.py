@@ -47,5 +47,5 @@ class GreedySAC(RSAC):
         return torch.mean((ent_coef + omega) * log_prob - q_pi - omega * prior_log_prob)
 
 
-# The method\'s factory (rqlbench.methods.METHODS).
+# The method's factory (rqlbench.methods.METHODS).
 make = residual_method(GreedySQL, GreedySAC)

@@ -36,5 +36,5 @@ class KLRewardSAC(ShapedRewardSAC):
         return data.rewards.flatten() - omega * (policy_log_prob - prior_log_prob)
 
 
-# The method\'s factory (rqlbench.methods.METHODS).
+# The method's factory (rqlbench.methods.METHODS).
 make = residual_method(KLRewardSQL, KLRewardSAC)

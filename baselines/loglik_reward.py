@@ -31,5 +31,5 @@ class LoglikRewardSAC(ShapedRewardSAC):
         return residual.loglik_augmented_reward(data.rewards.flatten(), prior_log_prob, omega)
 
 
-# The method\'s factory (rqlbench.methods.METHODS).
+# The method's factory (rqlbench.methods.METHODS).
 make = residual_method(LoglikRewardSQL, LoglikRewardSAC)
