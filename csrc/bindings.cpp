@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "highway/sim.h"
 #include "mcts/batch.h"
 #include "mcts/config.h"
 #include "mcts/rng.h"
@@ -16,6 +17,7 @@
 
 namespace py = pybind11;
 using namespace rqlbench::mcts;
+namespace highway = rqlbench::highway;
 
 namespace {
 
@@ -353,6 +355,106 @@ Config make_config(double omega, double alpha, double epsilon, double gamma, int
   return c;
 }
 
+// The native highway simulator: a state imported from highway-env as per-vehicle arrays
+// (rqlbench.tasks.highway_native builds them), stepped one policy step at a time.
+using IntArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+using BoolArray = py::array_t<bool, py::array::c_style | py::array::forcecast>;
+
+template <typename Array>
+const typename Array::value_type* column(const Array& a, py::ssize_t n, const char* name) {
+  if (a.ndim() != 1 || a.shape(0) != n) {
+    throw std::invalid_argument(
+        std::string("HighwaySim: ") + name + " must be a 1-d array with one entry per vehicle (" +
+        std::to_string(n) + "), got shape " +
+        describe(py::cast(std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim()))));
+  }
+  return a.data();
+}
+
+highway::HighwayState make_highway_state(const DoubleArray& x, const DoubleArray& y,
+                                         const DoubleArray& heading, const DoubleArray& speed,
+                                         const DoubleArray& target_speed, const DoubleArray& delta,
+                                         const DoubleArray& timer, const DoubleArray& impact_x,
+                                         const DoubleArray& impact_y, const IntArray& lane,
+                                         const IntArray& target_lane, const IntArray& speed_index,
+                                         const BoolArray& crashed, const BoolArray& has_impact,
+                                         double time, int64_t frames) {
+  const py::ssize_t n = x.ndim() == 1 ? x.shape(0) : -1;
+  if (n < 1) throw std::invalid_argument("HighwaySim: x must be a non-empty 1-d array");
+  const double* cx = column(x, n, "x");
+  const double* cy = column(y, n, "y");
+  const double* ch = column(heading, n, "heading");
+  const double* cv = column(speed, n, "speed");
+  const double* cts = column(target_speed, n, "target_speed");
+  const double* cd = column(delta, n, "delta");
+  const double* ct = column(timer, n, "timer");
+  const double* cix = column(impact_x, n, "impact_x");
+  const double* ciy = column(impact_y, n, "impact_y");
+  const int64_t* cl = column(lane, n, "lane");
+  const int64_t* ctl = column(target_lane, n, "target_lane");
+  const int64_t* csi = column(speed_index, n, "speed_index");
+  const bool* cc = column(crashed, n, "crashed");
+  const bool* chi = column(has_impact, n, "has_impact");
+  highway::HighwayState s;
+  s.time = time;
+  s.frames = frames;
+  s.cars.resize(static_cast<size_t>(n));
+  for (py::ssize_t i = 0; i < n; ++i) {
+    for (int64_t k : {cl[i], ctl[i]}) {
+      if (k < 0 || k >= highway::kLanes) {
+        throw std::invalid_argument("HighwaySim: vehicle " + std::to_string(i) + " has lane " +
+                                    std::to_string(k) + "; the native road has lanes 0..2");
+      }
+    }
+    highway::Car& c = s.cars[static_cast<size_t>(i)];
+    c.x = cx[i];
+    c.y = cy[i];
+    c.heading = ch[i];
+    c.speed = cv[i];
+    c.target_speed = cts[i];
+    c.delta = cd[i];
+    c.timer = ct[i];
+    c.impact_x = cix[i];
+    c.impact_y = ciy[i];
+    c.lane = static_cast<int32_t>(cl[i]);
+    c.target_lane = static_cast<int32_t>(ctl[i]);
+    c.speed_index = static_cast<int32_t>(csi[i]);
+    c.crashed = cc[i];
+    c.has_impact = chi[i];
+  }
+  return s;
+}
+
+template <typename T, typename Field>
+py::array_t<T> car_column(const highway::HighwayState& s, Field field) {
+  py::array_t<T> out(static_cast<py::ssize_t>(s.cars.size()));
+  T* data = out.mutable_data();
+  for (size_t i = 0; i < s.cars.size(); ++i) data[i] = static_cast<T>(field(s.cars[i]));
+  return out;
+}
+
+py::dict highway_state_dict(const highway::HighwayState& s) {
+  using highway::Car;
+  py::dict d;
+  d["x"] = car_column<double>(s, [](const Car& c) { return c.x; });
+  d["y"] = car_column<double>(s, [](const Car& c) { return c.y; });
+  d["heading"] = car_column<double>(s, [](const Car& c) { return c.heading; });
+  d["speed"] = car_column<double>(s, [](const Car& c) { return c.speed; });
+  d["target_speed"] = car_column<double>(s, [](const Car& c) { return c.target_speed; });
+  d["delta"] = car_column<double>(s, [](const Car& c) { return c.delta; });
+  d["timer"] = car_column<double>(s, [](const Car& c) { return c.timer; });
+  d["impact_x"] = car_column<double>(s, [](const Car& c) { return c.impact_x; });
+  d["impact_y"] = car_column<double>(s, [](const Car& c) { return c.impact_y; });
+  d["lane"] = car_column<int64_t>(s, [](const Car& c) { return c.lane; });
+  d["target_lane"] = car_column<int64_t>(s, [](const Car& c) { return c.target_lane; });
+  d["speed_index"] = car_column<int64_t>(s, [](const Car& c) { return c.speed_index; });
+  d["crashed"] = car_column<bool>(s, [](const Car& c) { return c.crashed; });
+  d["has_impact"] = car_column<bool>(s, [](const Car& c) { return c.has_impact; });
+  d["time"] = s.time;
+  d["frames"] = s.frames;
+  return d;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_mcts, m) {
@@ -424,6 +526,22 @@ PYBIND11_MODULE(_mcts, m) {
       .def(py::init<uint64_t, uint64_t>(), py::arg("seed"), py::arg("stream"))
       .def("uniform", &Random::uniform)
       .def("next", &Random::next);
+
+  py::class_<highway::HighwayState>(m, "HighwaySim")
+      .def(py::init(&make_highway_state), py::kw_only(), py::arg("x"), py::arg("y"),
+           py::arg("heading"), py::arg("speed"), py::arg("target_speed"), py::arg("delta"),
+           py::arg("timer"), py::arg("impact_x"), py::arg("impact_y"), py::arg("lane"),
+           py::arg("target_lane"), py::arg("speed_index"), py::arg("crashed"),
+           py::arg("has_impact"), py::arg("time"), py::arg("frames"))
+      .def(
+          "step", [](highway::HighwayState& s, int action) { highway::policy_step(s, action); },
+          py::arg("action"))
+      .def("copy", [](const highway::HighwayState& s) { return highway::HighwayState(s); })
+      .def_property_readonly("num_vehicles",
+                             [](const highway::HighwayState& s) { return s.cars.size(); })
+      .def_readonly("time", &highway::HighwayState::time)
+      .def_readonly("frames", &highway::HighwayState::frames)
+      .def("state", &highway_state_dict);
 
   // Defaults of these arguments live in rqlbench.mcts, the documented API.
   m.def("search", &search, py::arg("model"), py::arg("root"), py::arg("config"),

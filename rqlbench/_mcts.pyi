@@ -86,3 +86,36 @@ def search_batch(
     model: Any, roots: Sequence[Any], config: Config, num_threads: int, return_tree: bool
 ) -> list[SearchResult]: ...
 def search_open_loop(model: Any, config: Config, return_tree: bool) -> SearchResult: ...
+
+class HighwaySim:
+    """Native highway-env 1.9.1 highway at rqlbench's config (build with tasks.highway_native)."""
+
+    def __init__(
+        self,
+        *,
+        x: npt.ArrayLike,
+        y: npt.ArrayLike,
+        heading: npt.ArrayLike,
+        speed: npt.ArrayLike,
+        target_speed: npt.ArrayLike,
+        delta: npt.ArrayLike,
+        timer: npt.ArrayLike,
+        impact_x: npt.ArrayLike,
+        impact_y: npt.ArrayLike,
+        lane: npt.ArrayLike,
+        target_lane: npt.ArrayLike,
+        speed_index: npt.ArrayLike,
+        crashed: npt.ArrayLike,
+        has_impact: npt.ArrayLike,
+        time: float,
+        frames: int,
+    ) -> None: ...
+    def step(self, action: int) -> None: ...
+    def copy(self) -> HighwaySim: ...
+    @property
+    def num_vehicles(self) -> int: ...
+    @property
+    def time(self) -> float: ...
+    @property
+    def frames(self) -> int: ...
+    def state(self) -> dict[str, Any]: ...

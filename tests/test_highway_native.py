@@ -1,0 +1,164 @@
+"""The native highway simulator (csrc/highway/sim.h) against highway-env 1.9.1 itself.
+
+Roots are states of real highway-env episodes driven by the shipped priors; from each root, native
+and highway-env (a deepcopy stepped with `env.unwrapped.step`) follow the same random 8-action
+sequence, compared after every step: as an 8-step chain from the root, and as one step from a fresh
+import of each chain state. Continuous state to 1e-9 relative (scale max(|value|, 1)); lanes,
+target lanes, crash flags and pending impacts exactly. docs/highway-port.md §9 explains why
+default numpy dispatch can differ from glibc by an ulp (measured: ≤1e-15).
+"""
+
+import copy
+import os
+import subprocess
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from rqlbench.tasks.driving import HIGHWAY_CONFIG, Highway
+from rqlbench.tasks.highway_native import (
+    UnsupportedHighwayConfig,
+    import_arrays,
+    native_sim,
+)
+from rqlbench.zoo import load_shipped_prior
+
+CONTINUOUS = ("x", "y", "heading", "speed", "target_speed", "timer", "impact_x", "impact_y")
+DISCRETE = ("lane", "target_lane", "crashed", "has_impact")
+ROOTS_PER_KIND, CHAIN, STRIDE = 25, 8, 2
+# numpy's baseline loops equal glibc (docs/highway-port.md §9): under them the match is bit-exact.
+BASELINE_NUMPY = {"NPY_DISABLE_CPU_FEATURES": "AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL X86_V4"}
+EXACT = os.environ.get("NPY_DISABLE_CPU_FEATURES") == BASELINE_NUMPY["NPY_DISABLE_CPU_FEATURES"]
+TOLERANCE = 0.0 if EXACT else 1e-9
+
+
+def roots_along_prior_episodes(kind: str) -> list:
+    """Deep copies of the env at every STRIDE-th step of episodes driven by a shipped prior."""
+    model = load_shipped_prior("highway", kind)
+    model.set_random_seed(7)
+    env = Highway().make_base_env()
+    roots, seed = [], 0
+    while len(roots) < ROOTS_PER_KIND:
+        obs, _ = env.reset(seed=seed)
+        seed += 1
+        for t in range(40):
+            if t % STRIDE == 0:
+                roots.append(copy.deepcopy(env))
+                if len(roots) == ROOTS_PER_KIND:
+                    break
+            action, _ = model.predict(obs, deterministic=False)
+            obs, _, terminated, truncated, _ = env.step(int(action))
+            if terminated or truncated:
+                break
+    return roots
+
+
+def compare(native: dict, reference: dict, where: str) -> float:
+    """Assert agreement; return the worst relative difference of the continuous state."""
+    for key in DISCRETE:
+        np.testing.assert_array_equal(native[key], reference[key], err_msg=f"{key} at {where}")
+    worst = 0.0
+    for key in CONTINUOUS:
+        rel = np.abs(native[key] - reference[key]) / np.maximum(np.abs(reference[key]), 1.0)
+        worst = max(worst, float(rel.max()))
+        assert rel.max() <= TOLERANCE, f"{key} differs by {rel.max():.3e} relative at {where}"
+    return worst
+
+
+@pytest.mark.parametrize("kind", ["rl", "il"])
+def test_native_steps_match_highway_env_from_prior_driven_states(kind: str) -> None:
+    rng = np.random.default_rng(12)
+    worst, steps, exact, crashed, lane_changes = 0.0, 0, 0, 0, 0
+    for r, env in enumerate(roots_along_prior_episodes(kind)):
+        chain = native_sim(env)
+        for t, action in enumerate(rng.integers(0, 5, size=CHAIN)):
+            one_step = native_sim(env)
+            before = import_arrays(env)["target_lane"]
+            one_step.step(int(action))
+            chain.step(int(action))
+            env.unwrapped.step(int(action))
+            reference = import_arrays(env)
+            where = f"{kind} root {r} step {t} action {action}"
+            worst = max(worst, compare(chain.state(), reference, "chain " + where))
+            worst = max(worst, compare(one_step.state(), reference, "one step " + where))
+            steps += 1
+            exact += all(np.array_equal(chain.state()[k], reference[k]) for k in CONTINUOUS)
+            crashed += int(reference["crashed"].sum())
+            lane_changes += int((reference["target_lane"] != before).sum())
+    print(f"{kind}: {steps} steps, {exact} bit-exact chains steps, worst rel {worst:.2e}")
+    assert steps == ROOTS_PER_KIND * CHAIN
+    # The roots exercise crashes and lane changes, so the flags above are really compared.
+    assert crashed > 0 and lane_changes > 0
+
+
+@pytest.mark.skipif(EXACT, reason="this process already runs the exact tier")
+def test_bit_exact_under_numpy_baseline_loops() -> None:
+    env = {**os.environ, **BASELINE_NUMPY}
+    test = f"{__file__}::test_native_steps_match_highway_env_from_prior_driven_states[il]"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-s",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:cacheprovider",
+            test,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "200 bit-exact chains steps, worst rel 0.00e+00" in done.stdout
+
+
+def test_native_step_rejects_an_out_of_range_action() -> None:
+    env = Highway().make_base_env()
+    sim = native_sim(env)
+    with pytest.raises(ValueError, match=r"actions 0\.\.4"):
+        sim.step(5)
+
+
+def test_state_round_trip_and_copy_are_independent() -> None:
+    env = Highway().make_base_env()
+    env.reset(seed=3)
+    sim = native_sim(env)
+    np.testing.assert_array_equal(sim.state()["x"], import_arrays(env)["x"])
+    copied = sim.copy()
+    sim.step(1)
+    np.testing.assert_array_equal(copied.state()["x"], import_arrays(env)["x"])
+    assert sim.time == copied.time + 1 and sim.frames == copied.frames + 5
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [({"lanes_count": 4}, "lanes_count = 4"), ({"simulation_frequency": 15}, "simulation_freq")],
+)
+def test_unsupported_config_is_refused_naming_what_is_supported(change: dict, named: str) -> None:
+    env = gym.make("highway-v0")
+    env.unwrapped.configure({**HIGHWAY_CONFIG, **change})
+    env.reset(seed=0)
+    with pytest.raises(UnsupportedHighwayConfig, match=named) as error:
+        native_sim(env)
+    assert "supports only highway-v0" in str(error.value)
+    assert "lanes_count 3, simulation_frequency 5, policy_frequency 1" in str(error.value)
+
+
+def test_other_scenario_and_changed_idm_constants_are_refused(monkeypatch) -> None:
+    from highway_env.vehicle.behavior import IDMVehicle
+
+    fast = gym.make("highway-fast-v0")
+    fast.unwrapped.configure(HIGHWAY_CONFIG)
+    fast.reset(seed=0)
+    with pytest.raises(UnsupportedHighwayConfig, match="HighwayEnvFast"):
+        native_sim(fast)
+    env = Highway().make_base_env()
+    monkeypatch.setattr(IDMVehicle, "COMFORT_ACC_MAX", 6.0)  # as IntersectionEnv does
+    with pytest.raises(UnsupportedHighwayConfig, match=r"IDMVehicle\.COMFORT_ACC_MAX"):
+        native_sim(env)
