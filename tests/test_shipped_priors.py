@@ -62,7 +62,7 @@ def _visited_states(task_name: str, model, steps: int) -> np.ndarray:
 def test_one_observation_log_probs_are_the_network_in_float64(task_name, visited, kind):
     model = load_shipped_prior(task_name, kind)
     prior = prior_from_model(model)
-    assert prior._numpy_layers() is not None  # the fast numpy path is the one tested
+    assert prior.mlp_layers() is not None  # the fast numpy path is the one tested
     network = copy.deepcopy(prior.policy.q_net.q_net).double()
     space, rng = prior.observation_space, np.random.default_rng(0)
     wide = rng.uniform(np.maximum(space.low, -5), np.minimum(space.high, 5), (1000, *space.shape))

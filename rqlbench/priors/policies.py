@@ -61,26 +61,28 @@ class SoftQPolicyPrior(_PolicySpec, DiscretePrior):
         # ~20 us. It runs in float64 on the float32 weights: torch's float32 result is within
         # its own rounding of this one (at α = 0.01 a q rounding of 1e-5 is 1e-3 in log π).
         # Other architectures take the torch path.
-        layers = self._numpy_layers()
+        layers = self.mlp_layers()
         if layers is None:
             return super().log_probs_of(obs)
         x = np.asarray(obs, dtype=np.float64).reshape(-1)
         for weight, bias, activation in layers:
             x = weight @ x + bias
             if activation is not None:
-                x = activation(x)
+                x = _ACTIVATIONS[activation](x)
         logits = x / self.alpha
         shifted = logits - logits.max()
         return shifted - np.log(np.exp(shifted).sum())
 
-    def _numpy_layers(self) -> list[tuple[np.ndarray, np.ndarray, Any]] | None:
-        """The q-network as numpy layers, if it is a flattened-input MLP (built once: frozen)."""
+    def mlp_layers(self) -> list[tuple[np.ndarray, np.ndarray, str | None]] | None:
+        """The q-network as float64 (weight, bias, activation) layers; None if not a plain MLP."""
+        # Plain: a flattened Box observation into Linear, ReLU and Tanh modules. Built once.
         if not hasattr(self, "_layers"):
             self._layers = _mlp_layers(self.policy.q_net, self.observation_space)
         return self._layers
 
 
-_ACTIVATIONS = {nn.ReLU: lambda x: np.maximum(x, 0.0), nn.Tanh: np.tanh}
+_ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0.0), "tanh": np.tanh}
+_ACTIVATION_NAMES = {nn.ReLU: "relu", nn.Tanh: "tanh"}
 
 
 def _mlp_layers(q_net: Any, observation_space: spaces.Space) -> list | None:
@@ -88,13 +90,13 @@ def _mlp_layers(q_net: Any, observation_space: spaces.Space) -> list | None:
     plain = isinstance(observation_space, spaces.Box) and isinstance(body, nn.Sequential)
     if not plain or type(extractor) is not FlattenExtractor:
         return None
-    layers: list[tuple[np.ndarray, np.ndarray, Any]] = []
+    layers: list[tuple[np.ndarray, np.ndarray, str | None]] = []
     for module in body:
         if isinstance(module, nn.Linear):
             weight = module.weight.detach().numpy().astype(np.float64)
             layers.append((weight, module.bias.detach().numpy().astype(np.float64), None))
-        elif type(module) in _ACTIVATIONS and layers and layers[-1][2] is None:
-            layers[-1] = (*layers[-1][:2], _ACTIVATIONS[type(module)])
+        elif type(module) in _ACTIVATION_NAMES and layers and layers[-1][2] is None:
+            layers[-1] = (*layers[-1][:2], _ACTIVATION_NAMES[type(module)])
         else:
             return None
     return layers
