@@ -38,6 +38,8 @@ RATIOS = [
      "highway_rl_agents_style"),
     ("cartpole cell, RSQL / SB3 DQN, env steps/s", "rsql_cell_steps", "sb3_dqn_cell_steps"),
     ("report statistics, numpy / rliable", "report_stats_numpy", "report_stats_rliable"),
+    ("highway policy step, native / highway-env env.step", "highway_native_step",
+     "highway_env_step"),
 ]  # fmt: skip
 # Derived numbers tracked in the history: label as recorded -> (key, better, checked).
 # A "%" overhead is compared as the time ratio 1 + p/100. Unchecked values are recorded and
