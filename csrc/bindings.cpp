@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "highway/observation.h"
+#include "highway/rewards.h"
 #include "highway/sim.h"
 #include "mcts/batch.h"
 #include "mcts/config.h"
@@ -534,8 +536,28 @@ PYBIND11_MODULE(_mcts, m) {
            py::arg("target_lane"), py::arg("speed_index"), py::arg("crashed"),
            py::arg("has_impact"), py::arg("time"), py::arg("frames"))
       .def(
-          "step", [](highway::HighwayState& s, int action) { highway::policy_step(s, action); },
+          "step",
+          [](highway::HighwayState& s, int action) {
+            const highway::StepOutcome o = highway::step(s, action);
+            return py::make_tuple(o.basic, o.addon, o.terminated, o.truncated);
+          },
           py::arg("action"))
+      .def("observe",
+           [](const highway::HighwayState& s) {
+             py::array_t<float> out({highway::kObsVehicles, highway::kObsFeatures});
+             highway::observe(s, out.mutable_data());
+             return out;
+           })
+      .def("rewards",
+           [](const highway::HighwayState& s) {
+             const highway::StepOutcome o = highway::outcome(s);
+             return py::make_tuple(o.basic, o.addon);
+           })
+      .def_property_readonly(
+          "terminated",
+          [](const highway::HighwayState& s) { return highway::outcome(s).terminated; })
+      .def_property_readonly(
+          "truncated", [](const highway::HighwayState& s) { return highway::outcome(s).truncated; })
       .def("copy", [](const highway::HighwayState& s) { return highway::HighwayState(s); })
       .def_property_readonly("num_vehicles",
                              [](const highway::HighwayState& s) { return s.cars.size(); })

@@ -6,6 +6,13 @@ sequence, compared after every step: as an 8-step chain from the root, and as on
 import of each chain state. Continuous state to 1e-9 relative (scale max(|value|, 1)); lanes,
 target lanes, crash flags and pending impacts exactly. docs/highway-port.md §9 explains why
 default numpy dispatch can differ from glibc by an ulp (measured: ≤1e-15).
+
+After every step the native Kinematics observation, the task's basic and add-on rewards
+(`Highway.rewards`, what `TaskRewardWrapper` puts in info) and terminated / truncated are compared
+too: bit-exactly on a fresh import of highway-env's post-step state (the observation and rewards
+use only +, -, *, /, sqrt, fma-dot, sin and cos, which numpy computes as glibc does, §9), and on
+the chain within the state's tolerance (the observation within one float32 ulp: a 1e-15 state
+difference can round a float32 the other way).
 """
 
 import copy
@@ -25,6 +32,7 @@ from rqlbench.tasks.highway_native import (
 )
 from rqlbench.zoo import load_shipped_prior
 
+TASK = Highway()
 CONTINUOUS = ("x", "y", "heading", "speed", "target_speed", "timer", "impact_x", "impact_y")
 DISCRETE = ("lane", "target_lane", "crashed", "has_impact")
 ROOTS_PER_KIND, CHAIN, STRIDE = 25, 8, 2
@@ -67,30 +75,60 @@ def compare(native: dict, reference: dict, where: str) -> float:
     return worst
 
 
+def compare_outputs(native: tuple, reference: tuple, tolerance: float, where: str) -> int:
+    """Assert (observation, basic, add-on, terminated, truncated) agree; count float32 diffs."""
+    obs, basic, addon, *ends = native
+    ref_obs, ref_basic, ref_addon, *ref_ends = reference
+    assert obs.dtype == np.float32 and obs.shape == (5, 5), where
+    assert ends == ref_ends, f"terminated, truncated {ends} vs {ref_ends} at {where}"
+    assert abs(basic - ref_basic) <= tolerance, f"basic {basic!r} vs {ref_basic!r} at {where}"
+    assert abs(addon - ref_addon) <= tolerance, f"add-on {addon!r} vs {ref_addon!r} at {where}"
+    ulps = np.spacing(np.abs(ref_obs)) if tolerance else np.zeros_like(ref_obs)
+    assert np.all(np.abs(obs - ref_obs) <= ulps), f"observation at {where}:\n{obs}\n{ref_obs}"
+    return int((obs != ref_obs).sum())
+
+
 @pytest.mark.parametrize("kind", ["rl", "il"])
 def test_native_steps_match_highway_env_from_prior_driven_states(kind: str) -> None:
     rng = np.random.default_rng(12)
     worst, steps, exact, crashed, lane_changes = 0.0, 0, 0, 0, 0
+    obs_diffs, ego_crashes, truncations = 0, 0, 0
     for r, env in enumerate(roots_along_prior_episodes(kind)):
         chain = native_sim(env)
         for t, action in enumerate(rng.integers(0, 5, size=CHAIN)):
             one_step = native_sim(env)
             before = import_arrays(env)["target_lane"]
             one_step.step(int(action))
-            chain.step(int(action))
-            env.unwrapped.step(int(action))
+            chain_outputs = chain.step(int(action))
+            obs, _, terminated, truncated, _ = env.unwrapped.step(int(action))
             reference = import_arrays(env)
             where = f"{kind} root {r} step {t} action {action}"
             worst = max(worst, compare(chain.state(), reference, "chain " + where))
             worst = max(worst, compare(one_step.state(), reference, "one step " + where))
+            task_rewards = TASK.rewards(env, int(action), 0.0, {})
+            observed = env.unwrapped.observation_type.observe()
+            np.testing.assert_array_equal(obs, observed)
+            expected = (obs, task_rewards.basic, task_rewards.addon, terminated, truncated)
+            fresh = native_sim(env)
+            imported = (fresh.observe(), *fresh.rewards(), fresh.terminated, fresh.truncated)
+            compare_outputs(imported, expected, 0.0, "post-step import " + where)
+            native = (chain.observe(), *chain_outputs)
+            obs_diffs += compare_outputs(native, expected, TOLERANCE, "chain " + where)
+            assert chain_outputs == (*chain.rewards(), chain.terminated, chain.truncated)
             steps += 1
             exact += all(np.array_equal(chain.state()[k], reference[k]) for k in CONTINUOUS)
             crashed += int(reference["crashed"].sum())
             lane_changes += int((reference["target_lane"] != before).sum())
-    print(f"{kind}: {steps} steps, {exact} bit-exact chains steps, worst rel {worst:.2e}")
+            ego_crashes += int(terminated)
+            truncations += int(truncated)
+    print(
+        f"{kind}: {steps} steps, {exact} bit-exact chains steps, worst rel {worst:.2e}, "
+        f"{obs_diffs} float32 observation entries off by one ulp, "
+        f"{ego_crashes} terminated, {truncations} truncated"
+    )
     assert steps == ROOTS_PER_KIND * CHAIN
-    # The roots exercise crashes and lane changes, so the flags above are really compared.
-    assert crashed > 0 and lane_changes > 0
+    # The roots exercise crashes, lane changes and both episode ends, so all are really compared.
+    assert crashed > 0 and lane_changes > 0 and ego_crashes > 0 and truncations > 0
 
 
 # What bit-exactness rests on (docs/highway-port.md §9): under numpy's baseline loops, numpy's
@@ -140,7 +178,36 @@ def test_bit_exact_under_numpy_baseline_loops() -> None:
         text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "200 bit-exact chains steps, worst rel 0.00e+00" in done.stdout
+    assert "200 bit-exact chains steps, worst rel 0.00e+00, 0 float32" in done.stdout
+
+
+def test_observation_filters_sorts_and_pads_as_highway_env() -> None:
+    """Crafted neighbourhoods: see_behind, perception distance, |dx| ties, zero padding."""
+    env = Highway().make_base_env()
+    env.reset(seed=5)
+    road = env.unwrapped.road
+    ego = road.vehicles[0]
+    x, y = ego.position
+    # (dx, dy): 9 m behind is seen, 11 m behind is not (see_behind False: -10 < dx); (199.9, 0)
+    # is within 200 m, (199.99, 4) is not (Euclidean norm); +-5 and the two at +30 tie on |dx|.
+    offsets = [(-9, 0), (-11, 4), (199.9, 0), (199.99, 4), (30, 4), (30, -4), (-5, 4), (5, 0)]
+    others = road.vehicles[1 : 1 + len(offsets)]
+    for vehicle, (dx, dy) in zip(others, offsets, strict=True):
+        vehicle.position = np.array([x + dx, y + dy])
+    for count in (len(offsets), 4, 2, 0):
+        road.vehicles = [ego, *others[:count]]
+        expected = env.unwrapped.observation_type.observe()
+        native = native_sim(env).observe()
+        np.testing.assert_array_equal(native, expected, err_msg=f"{count} other vehicles")
+    # With two others only the one 9 m behind is seen: one row, then three zero rows.
+    assert native.shape == (5, 5) and native.dtype == np.float32
+    road.vehicles = [ego, *others[:2]]
+    assert native_sim(env).observe()[:, 0].tolist() == [1, 1, 0, 0, 0]
+    road.vehicles = [ego, *others]
+    rows = native_sim(env).observe()
+    # Sorted |dx|: 5 (the -5 first: list order), 5, 9, 30 (the +4 first); 199.9 is cut by count.
+    np.testing.assert_allclose(rows[1:, 1] * 200, [-5, 5, -9, 30], atol=1e-4)
+    np.testing.assert_allclose(rows[1:, 2] * 12, [4, 0, 0, 4], atol=1e-4)
 
 
 def test_native_step_rejects_an_out_of_range_action() -> None:
