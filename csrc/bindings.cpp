@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "highway/sim.h"
 #include "mcts/batch.h"
 #include "mcts/config.h"
+#include "mcts/mlp_prior.h"
 #include "mcts/rng.h"
 #include "mcts/search.h"
 #include "mcts/tabular_model.h"
@@ -524,6 +526,48 @@ PYBIND11_MODULE(_mcts, m) {
         return out;
       });
 
+  py::class_<MlpPrior>(m, "MlpPrior")
+      .def(py::init([](const std::vector<DoubleArray>& weights,
+                       const std::vector<DoubleArray>& biases,
+                       const std::vector<std::optional<std::string>>& activations, double alpha) {
+             if (weights.size() != biases.size() || weights.size() != activations.size()) {
+               throw py::value_error("weights, biases and activations need one entry per layer");
+             }
+             std::vector<DenseLayer> layers;
+             for (std::size_t i = 0; i < weights.size(); ++i) {
+               if (weights[i].ndim() != 2 || biases[i].ndim() != 1) {
+                 throw py::value_error("layer " + std::to_string(i) +
+                                       ": weight must be 2-D [outputs, inputs], bias 1-D");
+               }
+               DenseLayer layer;
+               layer.outputs = static_cast<int>(weights[i].shape(0));
+               layer.inputs = static_cast<int>(weights[i].shape(1));
+               layer.weight.assign(weights[i].data(), weights[i].data() + weights[i].size());
+               layer.bias.assign(biases[i].data(), biases[i].data() + biases[i].size());
+               const std::string name = activations[i].value_or("none");
+               if (name != "none" && name != "relu" && name != "tanh") {
+                 throw py::value_error("activation must be 'relu', 'tanh' or None, got " + name);
+               }
+               layer.activation = name == "relu"   ? Activation::kRelu
+                                  : name == "tanh" ? Activation::kTanh
+                                                   : Activation::kNone;
+               layers.push_back(std::move(layer));
+             }
+             return MlpPrior(std::move(layers), alpha);
+           }),
+           py::arg("weights"), py::arg("biases"), py::arg("activations"), py::arg("alpha"))
+      .def_property_readonly("num_inputs", &MlpPrior::num_inputs)
+      .def_property_readonly("num_actions", &MlpPrior::num_actions)
+      .def("log_probs", [](const MlpPrior& prior, const DoubleArray& obs) {
+        if (obs.size() != prior.num_inputs()) {
+          throw py::value_error("the observation has " + std::to_string(obs.size()) +
+                                " values, the prior takes " + std::to_string(prior.num_inputs()) +
+                                " values");
+        }
+        py::array_t<double> out(prior.num_actions());
+        prior.log_probs(obs.data(), out.mutable_data());
+        return out;
+      });
   py::class_<Random>(m, "Random")
       .def(py::init<uint64_t, uint64_t>(), py::arg("seed"), py::arg("stream"))
       .def("uniform", &Random::uniform)

@@ -128,3 +128,19 @@ class HighwaySim:
     @property
     def frames(self) -> int: ...
     def state(self) -> dict[str, Any]: ...
+
+class MlpPrior:
+    """π(.|s) = softmax(MLP(s)/α), evaluated natively in double (rqlbench.mcts.native_prior)."""
+
+    def __init__(
+        self,
+        weights: list[np.ndarray],
+        biases: list[np.ndarray],
+        activations: list[str | None],
+        alpha: float,
+    ) -> None: ...
+    @property
+    def num_inputs(self) -> int: ...
+    @property
+    def num_actions(self) -> int: ...
+    def log_probs(self, obs: np.ndarray) -> np.ndarray: ...
