@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "highway/observation.h"
+#include "highway/planning_model.h"
 #include "highway/rewards.h"
 #include "highway/sim.h"
 #include "mcts/batch.h"
@@ -223,12 +224,23 @@ void check_signals() {
 // root into its State (checked).
 template <class... Models>
 struct ModelList {};
-using NativeModels = ModelList<TabularModel>;
+using NativeModels = ModelList<TabularModel, highway::PlanningModel>;
 
 int32_t root_state(const TabularModel& model, py::handle root) {
   const auto state = root.cast<int64_t>();
   model.check_state(state);
   return static_cast<int32_t>(state);
+}
+
+// The highway model searches from a copy of a Python HighwaySim (rqlbench.tasks.highway_native).
+highway::PlanningState root_state(const highway::PlanningModel&, py::handle root) {
+  if (!py::isinstance<highway::HighwayState>(root)) {
+    throw py::type_error(
+        "HighwayPlanningModel searches from a HighwaySim root (build one with "
+        "rqlbench.tasks.highway_native.native_sim(env)), got " +
+        describe(root));
+  }
+  return {root.cast<const highway::HighwayState&>(), 0};
 }
 
 struct Request {
@@ -608,6 +620,37 @@ PYBIND11_MODULE(_mcts, m) {
       .def_readonly("time", &highway::HighwayState::time)
       .def_readonly("frames", &highway::HighwayState::frames)
       .def("state", &highway_state_dict);
+
+  // The native highway planning model; step / prior_log_probs / rollout take a HighwaySim and its
+  // depth below the root, for tests against the Python model.
+  py::class_<highway::PlanningModel>(m, "HighwayPlanningModel")
+      .def(py::init<MlpPrior, int>(), py::arg("prior"), py::arg("horizon"))
+      .def_property_readonly("num_actions", &highway::PlanningModel::num_actions)
+      .def_property_readonly("horizon", &highway::PlanningModel::horizon)
+      .def(
+          "step",
+          [](const highway::PlanningModel& model, const highway::HighwayState& sim, int action,
+             int depth) {
+            highway::check_action(action);
+            auto t = model.step({sim, depth}, action);
+            return py::make_tuple(std::move(t.next.sim), t.reward, t.terminated);
+          },
+          py::arg("sim"), py::arg("action"), py::arg("depth") = 0)
+      .def(
+          "prior_log_probs",
+          [](const highway::PlanningModel& model, const highway::HighwayState& sim) {
+            py::array_t<double> out(model.num_actions());
+            model.log_prior({sim, 0}, out.mutable_data());
+            return out;
+          },
+          py::arg("sim"))
+      .def(
+          "rollout",
+          [](const highway::PlanningModel& model, const highway::HighwayState& sim, int depth,
+             double gamma, uint64_t seed,
+             int state_depth) { return model.rollout({sim, state_depth}, depth, gamma, seed); },
+          py::arg("sim"), py::arg("depth"), py::arg("gamma"), py::arg("seed"),
+          py::arg("state_depth") = 0);
 
   // Defaults of these arguments live in rqlbench.mcts, the documented API.
   m.def("search", &search, py::arg("model"), py::arg("root"), py::arg("config"),
