@@ -19,6 +19,8 @@ from rqlbench import _mcts
 from rqlbench.evaluation import evaluate
 from rqlbench.mcts import MCTSConfig, search
 from rqlbench.mcts.native_planner import NativeHighwayPlanner, highway_planning_model
+from rqlbench.methods import MethodRun, prior_temperature, run_method
+from rqlbench.tasks import get_task
 from rqlbench.tasks.driving import Highway
 from rqlbench.tasks.highway_model import HighwayModel
 from rqlbench.tasks.highway_native import native_sim
@@ -166,3 +168,37 @@ def test_planner_drives_an_evaluation_episode_and_times_a_decision(prior, episod
         planner.predict(None)
     per_decision = (time.perf_counter() - start) / repeats
     print(f"\nnative decision at 150 simulations x depth 6: {per_decision * 1e3:.2f} ms")
+
+
+TINY = {"num_simulations": 2, "max_depth": 2, "rollout_depth": 1, "horizon": 2}
+
+
+def test_rql_mcts_plans_natively_when_asked():
+    prior = load_shipped_prior("highway", "rl")
+    settings = {**TINY, "native": True}
+    run = MethodRun(task=TASK, prior_model=prior, steps=0, seed=0, omega=0.3, settings=settings)
+    planner = run_method("rql-mcts", run)
+    assert isinstance(planner, NativeHighwayPlanner)
+    assert planner.model.horizon == 2
+    assert planner.config.omega == 0.3 and planner.config.num_simulations == 2
+    assert planner.config.alpha == pytest.approx(prior_temperature(prior))
+    record = evaluate(planner, TASK, episodes=1, seed=0)[0]
+    assert record.length == planner.decisions
+
+
+def test_native_planning_is_refused_where_there_is_no_native_model():
+    cartpole = get_task("cartpole")
+    prior = load_shipped_prior("cartpole", "rl")
+    run = MethodRun(task=cartpole, prior_model=prior, steps=0, seed=0, settings={"native": True})
+    with pytest.raises(ValueError, match="native: true plans with the native highway model"):
+        run_method("rql-mcts", run)
+    highway = load_shipped_prior("highway", "rl")
+    run = MethodRun(task=TASK, prior_model=highway, steps=0, seed=0, settings={"native": "yes"})
+    with pytest.raises(ValueError, match="native must be true or false, got 'yes'"):
+        run_method("rql-mcts", run)
+
+
+def test_highway_rql_mcts_plans_natively_by_default():
+    prior = load_shipped_prior("highway", "rl")
+    run = MethodRun(task=TASK, prior_model=prior, steps=0, seed=0, settings=TINY)
+    assert isinstance(run_method("rql-mcts", run), NativeHighwayPlanner)

@@ -83,7 +83,8 @@ def test_unknown_method_lists_the_valid_ones(cell):
 def test_rql_mcts_plans_with_the_task_planning_model(task_name):
     task = get_task(task_name)
     prior = load_shipped_prior(task_name, "rl")
-    tiny = dict(num_simulations=2, max_depth=2, rollout_depth=1, horizon=2)
+    # native: false, the Python planning model (highway's YAML plans natively by default)
+    tiny = dict(num_simulations=2, max_depth=2, rollout_depth=1, horizon=2, native=False)
     run = MethodRun(task=task, prior_model=prior, steps=0, seed=0, omega=0.3, settings=tiny)
     planner = run_method("rql-mcts", run)
     assert isinstance(planner, Planner)

@@ -54,3 +54,15 @@ class NativeHighwayPlanner:
         if self.env is None:
             raise RuntimeError("NativeHighwayPlanner.predict needs the env: call bind(env) first")
         return self.plan(self.env).action, None
+
+
+def make_native_planner(
+    task: Any, prior: DiscretePrior, config: MCTSConfig, horizon: int
+) -> NativeHighwayPlanner:
+    """A native residual ME-MCTS policy; only the highway task has a native planning model."""
+    if getattr(task, "name", None) != "highway":
+        raise ValueError(
+            f"native: true plans with the native highway model, but the task is "
+            f"{getattr(task, 'name', task)!r}: set native: false (the task's Python planning model)"
+        )
+    return NativeHighwayPlanner(prior, config, horizon)

@@ -6,6 +6,7 @@ from typing import Any
 
 from rqlbench.algorithms import RSAC, RSQL
 from rqlbench.mcts import MCTSConfig
+from rqlbench.mcts.native_planner import NativeHighwayPlanner, make_native_planner
 from rqlbench.mcts.planner import Planner, make_planner
 from rqlbench.methods.common import MethodRun, prior_temperature, residual_method
 from rqlbench.zoo import prior_from_model
@@ -18,11 +19,18 @@ def prior(run: MethodRun) -> Any:
     return run.prior_model
 
 
-def rql_mcts(run: MethodRun) -> Planner:
-    """Zero-shot residual ME-MCTS (no training): plans each decision on the task's model."""
+def rql_mcts(run: MethodRun) -> Planner | NativeHighwayPlanner:
+    """Zero-shot residual ME-MCTS (no training): plans each decision on the task's model.
+
+    Setting ``native: true`` plans with the native C++ model instead (highway only).
+    """
     defaults = run.task.config().get("methods", {}).get("rql-mcts", {}).get("settings", {})
     settings = {**defaults, **run.settings}
     horizon = int(settings.pop("horizon", 6))
+    native = settings.pop("native", False)
+    if not isinstance(native, bool):
+        raise ValueError(f"rql-mcts setting native must be true or false, got {native!r}")
     alpha = prior_temperature(run.prior_model)
     config = MCTSConfig(**{"omega": run.omega_prime, "alpha": alpha, "seed": run.seed, **settings})
-    return make_planner(run.task, prior_from_model(run.prior_model), config, horizon)
+    factory = make_native_planner if native else make_planner
+    return factory(run.task, prior_from_model(run.prior_model), config, horizon)
