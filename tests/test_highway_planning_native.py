@@ -17,7 +17,7 @@ import pytest
 
 from rqlbench import _mcts
 from rqlbench.evaluation import evaluate
-from rqlbench.mcts import MCTSConfig, search
+from rqlbench.mcts import MCTSConfig, search, search_batch
 from rqlbench.mcts.native_planner import NativeHighwayPlanner, highway_planning_model
 from rqlbench.methods import MethodRun, prior_temperature, run_method
 from rqlbench.tasks import get_task
@@ -141,6 +141,21 @@ def test_native_search_satisfies_the_backup_invariant(prior, episode_states):
         result = search(model, native_sim(env), config, return_tree=True)
         assert result.tree.node_visits.size > 20  # a real tree, not a root alone
         assert_backup_invariant(result.tree, config)
+
+
+def test_threads_share_the_model_without_changing_results(prior, episode_states):
+    model = highway_planning_model(prior, horizon=6)
+    roots = [native_sim(env) for env, _ in episode_states[::12]]
+    before = [root.state()["x"].copy() for root in roots]
+    config = MCTSConfig(omega=0.5, alpha=prior.alpha, seed=9, **PAPER)
+    threaded = search_batch(model, roots, config, num_threads=2)
+    serial = search_batch(model, roots, config, num_threads=1)
+    for a, b in zip(threaded, serial, strict=True):
+        np.testing.assert_array_equal(a.q, b.q)
+        np.testing.assert_array_equal(a.visits, b.visits)
+    np.testing.assert_array_equal(threaded[0].q, search(model, roots[0], config).q)
+    for root, x in zip(roots, before, strict=True):  # the search steps copies, never the root
+        np.testing.assert_array_equal(root.state()["x"], x)
 
 
 def test_the_root_must_be_a_highway_sim(prior):
