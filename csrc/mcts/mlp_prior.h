@@ -1,6 +1,6 @@
 // A discrete prior evaluated natively: π(.|s) = softmax(MLP(s)/α), the soft-Q priors rqlbench
 // trains, from their exported float32 weights. Native models ask it per node without Python.
-// It computes in double, layer by layer in the order numpy's float64 path does
+// It computes in double, layer by layer as numpy's float64 path does
 // (rqlbench/priors/policies.py: SoftQPolicyPrior.log_probs_of), so the two agree to rounding.
 #pragma once
 
@@ -59,9 +59,8 @@ class MlpPrior {
       next.assign(layer.outputs, 0.0);
       for (int o = 0; o < layer.outputs; ++o) {
         const double* row = layer.weight.data() + static_cast<std::size_t>(o) * layer.inputs;
-        double sum = 0.0;
-        for (int i = 0; i < layer.inputs; ++i) sum += row[i] * current[i];
-        next[o] = activate(sum + layer.bias[o], layer.activation);
+        next[o] =
+            activate(dot(row, current.data(), layer.inputs) + layer.bias[o], layer.activation);
       }
       current.swap(next);
     }
@@ -74,6 +73,21 @@ class MlpPrior {
   }
 
  private:
+  // Four independent sums: the adds pipeline instead of waiting on one another (~4x on a
+  // 256-wide layer). The order differs from numpy's BLAS; both are within rounding of the sum.
+  static double dot(const double* a, const double* b, int n) {
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+      s0 += a[i] * b[i];
+      s1 += a[i + 1] * b[i + 1];
+      s2 += a[i + 2] * b[i + 2];
+      s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+  }
+
   static double activate(double v, Activation activation) {
     switch (activation) {
       case Activation::kRelu:
