@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rqlbench import _mcts
-from rqlbench.mcts import MCTSConfig, SearchResult, search
+from rqlbench.mcts import MCTSConfig
 from rqlbench.mcts.native_prior import native_prior
+from rqlbench.mcts.planner import Planner
 from rqlbench.tasks.highway_native import native_sim
 
 if TYPE_CHECKING:
@@ -24,36 +25,14 @@ def highway_planning_model(prior: DiscretePrior, horizon: int) -> _mcts.HighwayP
     return _mcts.HighwayPlanningModel(native_prior(prior), int(horizon))
 
 
-class NativeHighwayPlanner:
-    """A policy that plans each highway decision natively from the live env's state.
+class NativeHighwayPlanner(Planner):
+    """Residual ME-MCTS over the native highway model, with no Python in the search loop.
 
-    Same interface as ``Planner``: ``bind(env)`` after each reset, then ``predict``; decision k
-    searches with seed ``config.seed + k``.
+    Each decision imports the live env's state (``native_sim``) as the root.
     """
 
     def __init__(self, prior: DiscretePrior, config: MCTSConfig, horizon: int) -> None:
-        self.model = highway_planning_model(prior, horizon)
-        self.config = config
-        self.env: Any = None
-        self.decisions = 0
-        self.last_result: SearchResult | None = None
-
-    def bind(self, env: Any) -> None:
-        """Plan from `env` (the live episode's env) from now on."""
-        self.env = env
-
-    def plan(self, env: Any) -> SearchResult:
-        """One native search from `env`'s current state."""
-        config = MCTSConfig(**{**self.config.__dict__, "seed": self.config.seed + self.decisions})
-        self.decisions += 1
-        self.last_result = search(self.model, native_sim(env), config)
-        return self.last_result
-
-    def predict(self, observation: Any, deterministic: bool = True) -> tuple[int, None]:
-        """The searched action in the bound env's current state."""
-        if self.env is None:
-            raise RuntimeError("NativeHighwayPlanner.predict needs the env: call bind(env) first")
-        return self.plan(self.env).action, None
+        super().__init__(highway_planning_model(prior, horizon), config, root=native_sim)
 
 
 def make_native_planner(

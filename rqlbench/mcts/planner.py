@@ -8,6 +8,8 @@ of an episode and acts in the real env.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -72,11 +74,15 @@ class Planner:
     """A policy that plans each decision with residual ME-MCTS from the live env's state.
 
     ``predict(obs)`` needs the env: call ``bind(env)`` after each reset (evaluate() does).
-    Decision k searches with seed ``config.seed + k``.
+    Decision k searches with seed ``config.seed + k``. `root(env)` gives the search's root state
+    (default: the model's own ``root``; a native model takes an imported simulator).
     """
 
-    def __init__(self, model: ResidualModel, config: MCTSConfig) -> None:
+    def __init__(
+        self, model: Any, config: MCTSConfig, root: Callable[[Any], Any] | None = None
+    ) -> None:
         self.model, self.config = model, config
+        self.root = root or model.root
         self.env: Any = None
         self.decisions = 0
         self.last_result: SearchResult | None = None
@@ -86,14 +92,14 @@ class Planner:
 
     def plan(self, env: Any) -> SearchResult:
         """One search from `env`'s current state."""
-        config = MCTSConfig(**{**self.config.__dict__, "seed": self.config.seed + self.decisions})
+        config = dataclasses.replace(self.config, seed=self.config.seed + self.decisions)
         self.decisions += 1
-        self.last_result = search(self.model, self.model.root(env), config)
+        self.last_result = search(self.model, self.root(env), config)
         return self.last_result
 
     def predict(self, observation: Any, deterministic: bool = True) -> tuple[int, None]:
         if self.env is None:
-            raise RuntimeError("Planner.predict needs the env: call bind(env) first")
+            raise RuntimeError(f"{type(self).__name__}.predict needs the env: call bind(env) first")
         return self.plan(self.env).action, None
 
 
