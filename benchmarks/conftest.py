@@ -40,6 +40,8 @@ RATIOS = [
     ("report statistics, numpy / rliable", "report_stats_numpy", "report_stats_rliable"),
     ("highway policy step, native / highway-env env.step", "highway_native_step",
      "highway_env_step"),
+    ("highway rql-mcts decision with the RL prior (150 simulations, horizon 6), native / Python "
+     "adapter", "highway_native_decision", "highway_adapter_decision"),
 ]  # fmt: skip
 # Derived numbers tracked in the history: label as recorded -> (key, better, checked).
 # A "%" overhead is compared as the time ratio 1 + p/100. Unchecked values are recorded and
@@ -52,6 +54,10 @@ TRACKED_DERIVED = {
         ("highway_overhead_vs_own_simulator_time", "lower", True),
     "highway decision: time above simulator steps x bare _simulate":
         ("highway_overhead_vs_bare_simulate_proxy", "lower", False),
+    "highway decision, native rql-mcts with the RL prior (150 simulations, horizon 6): wall time":
+        ("highway_native_decision_ms", "lower", False),
+    "highway zero-shot episode, native rql-mcts (40 steps, 150 simulations): wall time":
+        ("highway_native_mcts_episode_seconds", "lower", False),
 }  # fmt: skip
 PACKAGES = ("rqlbench", "numpy", "torch", "stable-baselines3", "gymnasium", "highway-env")
 
