@@ -16,7 +16,7 @@ from rqlbench.methods.common import MethodRun, prior_temperature
 def make(run: MethodRun) -> Any:
     """Trains soft-Q (discrete) or SAC (continuous) on ω·r + r_R with ω = ω'/α."""
     omega = run.omega_prime / prior_temperature(run.prior_model)
-    env = run.task.make_env(reward="full", omega=omega)
+    env = run.make_env(reward="full", omega=omega)
     learner = SoftQ if run.discrete else SAC
     model = learner("MlpPolicy", env, **run.learner_kwargs())
     return model.learn(run.steps, callback=run.callback)

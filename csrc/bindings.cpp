@@ -617,6 +617,10 @@ PYBIND11_MODULE(_mcts, m) {
       .def("copy", [](const highway::HighwayState& s) { return highway::HighwayState(s); })
       .def_property_readonly("num_vehicles",
                              [](const highway::HighwayState& s) { return s.cars.size(); })
+      .def_property_readonly("ego_lane",
+                             [](const highway::HighwayState& s) { return s.cars[0].lane; })
+      .def_property_readonly("ego_crashed",
+                             [](const highway::HighwayState& s) { return s.cars[0].crashed; })
       .def_readonly("time", &highway::HighwayState::time)
       .def_readonly("frames", &highway::HighwayState::frames)
       .def("state", &highway_state_dict);

@@ -61,6 +61,20 @@ def test_each_learning_method_trains_its_own_learner_on_its_reward(cell, method)
     assert evaluate(policy, task, episodes=1, seed=3)[0].length > 0
 
 
+@pytest.mark.parametrize("method", list(LEARNERS))
+def test_learning_methods_train_on_the_cell_simulator(method):
+    from rqlbench.tasks.highway_native_env import NativeHighwayEnv
+
+    task = get_task("highway")
+    run = MethodRun(
+        task=task, prior_model=load_shipped_prior("highway", "rl"), steps=60, seed=0,
+        settings=TINY, simulator="native",
+    )  # fmt: skip
+    policy = run_method(method, run)
+    assert isinstance(_reward_wrapper(policy).env, NativeHighwayEnv)
+    assert policy.num_timesteps >= 60
+
+
 def test_the_prior_method_is_the_prior_itself(cell):
     task, prior = cell
     assert run_method("prior", MethodRun(task=task, prior_model=prior, steps=0, seed=0)) is prior

@@ -132,6 +132,23 @@ def test_task_prior_is_the_best_validated_model_across_resumes(tmp_path, monkeyp
     assert SoftQ.load(prior_path).num_timesteps == selection["selected_step"]
 
 
+def test_a_highway_prior_trains_on_the_native_simulator_when_asked(tmp_path, monkeypatch):
+    from rqlbench.cli import build_parser
+
+    task = get_task("highway")
+    settings = task.config()
+    settings["prior"]["rl"]["learner"].update(TINY, buffer_size=500)
+    settings["prior"]["rl"]["select"] = {"every": 100, "episodes": 1}  # validated natively
+    monkeypatch.setattr(type(task), "config", lambda self: settings)
+    workdir = tmp_path / "highway" / "rl"
+    train_task_prior("highway", "rl", workdir, steps=100, eval_episodes=1, simulator="native")
+    card = json.loads((workdir / "card.json").read_text())
+    assert card["simulator"] == "native"
+    assert build_parser().parse_args(card["command"].split()[1:]).simulator == "native"
+    with pytest.raises(ValueError, match="'cartpole' task has no native simulator"):
+        train_task_prior("cartpole", "rl", tmp_path / "c", steps=10, simulator="native")
+
+
 def test_task_il_prior_imitates_the_shipped_rl_prior_unless_one_was_trained_beside_it(
     tmp_path, monkeypatch
 ):

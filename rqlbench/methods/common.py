@@ -7,12 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import gymnasium as gym
 from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
 from rqlbench.algorithms import RSAC, RSQL, SoftQ
 from rqlbench.tasks import Task
+from rqlbench.tasks.base import RewardMode, Simulator
 from rqlbench.zoo import prior_from_model
 
 
@@ -27,6 +29,7 @@ class MethodRun:
     omega: float | None = None  # ω'; None: ω = 1, i.e. ω' = the prior's temperature α
     settings: dict[str, Any] = field(default_factory=dict)  # overrides of learner arguments
     callback: BaseCallback | None = None  # SB3 callback for the methods that train
+    simulator: Simulator = "reference"  # what learners train on; evaluation is always reference
 
     @property
     def discrete(self) -> bool:
@@ -36,6 +39,10 @@ class MethodRun:
     def omega_prime(self) -> float:
         """ω' for this cell: as given, or ω·α with ω = 1 and α the prior's own temperature."""
         return prior_temperature(self.prior_model) if self.omega is None else self.omega
+
+    def make_env(self, reward: RewardMode, omega: float = 1.0) -> gym.Env:
+        """The cell's training env on its simulator, returning the `reward` a learner sees."""
+        return self.task.make_env(reward, omega, simulator=self.simulator)
 
     def learner_kwargs(self) -> dict[str, Any]:
         """The prior's learner settings (so α̂ = the prior's α), then the cell's overrides."""
@@ -59,7 +66,7 @@ def residual_method(discrete: type[RSQL], continuous: type[RSAC]) -> Callable[[M
 
     def make(run: MethodRun) -> Any:
         cls = discrete if run.discrete else continuous
-        env = run.task.make_env(reward="addon")
+        env = run.make_env(reward="addon")
         prior = prior_from_model(run.prior_model)
         model = cls(prior, env, omega=run.omega_prime, **run.learner_kwargs())
         return model.learn(run.steps, callback=run.callback)

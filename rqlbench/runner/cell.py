@@ -49,7 +49,7 @@ def run_cell(
     callback = CallbackList([curve, StepProgress(plan.steps)]) if progress else curve
     run = MethodRun(
         task=task, prior_model=prior_model, steps=plan.steps, seed=cell.seed, omega=plan.omega,
-        settings=plan.settings, callback=callback,
+        settings=plan.settings, callback=callback, simulator=plan.simulator,
     )  # fmt: skip
     start = time.perf_counter()
     policy = run_method(cell.method, run)
@@ -65,6 +65,7 @@ def run_cell(
         "metric_higher_is_better": task.metric_higher_is_better,
         "steps": plan.steps,
         "settings": plan.settings,
+        "simulator": plan.simulator,
         "episodes": [record.as_dict() for record in episodes],
         "curve": curve.points,
         "train_seconds": trained - start,

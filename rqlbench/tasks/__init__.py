@@ -22,7 +22,9 @@ register_task("highway", "rqlbench.tasks.driving:Highway")
 register_task("parking", "rqlbench.tasks.driving:Parking")
 register_task("halfcheetah", "rqlbench.tasks.locomotion:HalfCheetah")
 
-_FROM_BASE = ("REWARD_MODES", "PlanningModel", "StepRewards", "Task", "TaskRewardWrapper")
+_FROM_BASE = (
+    "REWARD_MODES", "SIMULATORS", "PlanningModel", "StepRewards", "Task", "TaskRewardWrapper"
+)  # fmt: skip
 __all__ = [
     *_FROM_BASE,
     "get_task",

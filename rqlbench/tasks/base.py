@@ -24,6 +24,8 @@ from rqlbench.tasks.registry import planning_task_names
 
 RewardMode = Literal["addon", "basic", "full"]
 REWARD_MODES = ("addon", "basic", "full")
+Simulator = Literal["reference", "native"]
+SIMULATORS = ("reference", "native")  # the task's own env package; a native port for training
 
 
 @dataclass(frozen=True)
@@ -88,16 +90,32 @@ class Task(ABC):
         """Whether this task overrides `planning_model`."""
         return cls.planning_model is not Task.planning_model
 
+    def make_native_env(self) -> gym.Env:
+        """The task's env on a native simulator, for training (tasks with one override this)."""
+        raise ValueError(
+            f"the {self.name!r} task has no native simulator: use simulator 'reference' "
+            f"(its own env); highway has one"
+        )
+
     def config(self) -> dict[str, Any]:
         """Per-method settings from rqlbench/tasks/configs/<name>.yaml."""
         path = resources.files("rqlbench.tasks") / "configs" / f"{self.name}.yaml"
         return yaml.safe_load(path.read_text())
 
-    def make_env(self, reward: RewardMode = "addon", omega: float = 1.0) -> gym.Env:
-        """The task's env; `step` returns the add-on, basic or full (ω·r + r_R) reward."""
+    def make_env(
+        self, reward: RewardMode = "addon", omega: float = 1.0, simulator: Simulator = "reference"
+    ) -> gym.Env:
+        """The task's env; `step` returns the add-on, basic or full (ω·r + r_R) reward.
+
+        `simulator` "native" trains on the task's native port (evaluation always uses the
+        reference env).
+        """
         if reward not in REWARD_MODES:
             raise ValueError(f"reward must be one of {REWARD_MODES}, got {reward!r}")
-        return TaskRewardWrapper(self.make_base_env(), self, reward, omega)
+        if simulator not in SIMULATORS:
+            raise ValueError(f"simulator must be one of {SIMULATORS}, got {simulator!r}")
+        base = self.make_native_env() if simulator == "native" else self.make_base_env()
+        return TaskRewardWrapper(base, self, reward, omega)
 
 
 class TaskRewardWrapper(gym.Wrapper):

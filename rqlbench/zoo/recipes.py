@@ -17,6 +17,7 @@ from rqlbench.evaluation import evaluate, summarize
 from rqlbench.files import write_text
 from rqlbench.provenance import environment
 from rqlbench.tasks import get_task
+from rqlbench.tasks.base import Simulator
 from rqlbench.zoo.checkpoints import selection_summary, train_resumable
 from rqlbench.zoo.gail import train_il_prior
 from rqlbench.zoo.her import train_with_her
@@ -32,6 +33,7 @@ def train_task_prior(
     steps: int | None = None,
     checkpoint_every: int = 10_000,
     eval_episodes: int = 100,
+    simulator: Simulator = "reference",
 ) -> Path:
     """Trains (or resumes) a task's RL or IL prior in `workdir`; returns its prior.zip.
 
@@ -39,11 +41,14 @@ def train_task_prior(
     steps, and a rerun resumes from the newest one. The IL prior imitates workdir/../rl/prior.zip
     if one was trained there, otherwise the shipped RL prior. Writes card.json: the command,
     seed, steps, settings, the expert imitated, the evaluation summary and the environment
-    (date, package versions, git hash, machine).
+    (date, package versions, git hash, machine). `simulator` "native" trains (and selects
+    checkpoints) on the task's native port; the card's evaluation runs on the reference env.
     """
     if kind not in ("rl", "il"):
         raise ValueError(f"kind must be 'rl' or 'il', got {kind!r}")
     task = get_task(task_name)
+    if simulator == "native":
+        task.make_native_env()  # refuses a task without one before any training
     settings = task.config()["prior"][kind]
     steps = int(settings["steps"]) if steps is None else steps
     if kind == "rl" and steps < 1:
@@ -52,7 +57,7 @@ def train_task_prior(
     workdir.mkdir(parents=True, exist_ok=True)
 
     def make_env() -> gym.Env:
-        return Monitor(task.make_env(reward="basic"))
+        return Monitor(task.make_env(reward="basic", simulator=simulator))
 
     if kind == "rl" and "her" in settings:
         model = train_with_her(task, settings, steps, seed, workdir, checkpoint_every)
@@ -80,9 +85,11 @@ def train_task_prior(
     card = {
         "task": task_name,
         "kind": kind,
-        "command": f"rqlbench train-prior {task_name} --kind {kind} --seed {seed} --steps {steps}",
+        "command": f"rqlbench train-prior {task_name} --kind {kind} --seed {seed} --steps {steps}"
+        + (f" --simulator {simulator}" if simulator != "reference" else ""),
         "seed": seed,
         "steps": steps,
+        "simulator": simulator,
         "settings": settings,
         "expert": None if kind == "rl" else _expert_name(task_name, expert_path),
         "selection": selection_summary(workdir),
