@@ -114,7 +114,12 @@ def run_command(args: argparse.Namespace) -> None:
 
 def mcts_command(args: argparse.Namespace) -> None:
     """Zero-shot customization with residual ME-MCTS (highway, cartpole), beside the prior."""
-    default_out = f"runs/mcts-{args.preset}-{'-'.join(args.tasks)}"
+    from rqlbench.runner.grid import sweep_budgets
+
+    if args.sweep:  # the run's config.yaml keeps the budgets, so a rerun resumes the same grid
+        args.simulations = list(sweep_budgets(args.tasks))
+    sweep = "sweep-" if args.sweep else ""
+    default_out = f"runs/mcts-{sweep}{args.preset}-{'-'.join(args.tasks)}"
     _run_and_report(args, args.tasks, ["prior", "rql-mcts"], default_out)
 
 
@@ -211,7 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("mcts", help=mcts_command.__doc__, description=mcts_command.__doc__)
     p.add_argument("tasks", nargs="*", type=_task_name, default=["highway"], metavar="TASK",
                    help="tasks with a planning model (highway)")  # fmt: skip
-    p.add_argument("--simulations", nargs="+", type=_positive, help="MCTS budgets (150)")
+    budgets = p.add_mutually_exclusive_group()
+    budgets.add_argument("--simulations", nargs="+", type=_positive, help="MCTS budgets (150)")
+    budgets.add_argument(
+        "--sweep", action="store_true",
+        help="the budget curve: every budget in the tasks' rql-mcts budgets (highway: 10 to 500)",
+    )  # fmt: skip
     _add_grid_arguments(p)
     p.set_defaults(run=mcts_command)
 

@@ -114,6 +114,8 @@ def test_killed_run_resumes_without_losing_finished_cells(uninterrupted, tmp_pat
         (["run", "cartpole", "--methods", "rsql"], "invalid choice: 'rsql'"),
         (["run", "cartpole", "--seeds", "0"], "must be an integer >= 1, got 0"),
         (["run", "cartpole", "--omega", "-1"], "must be a number >= 0, got -1"),
+        (["mcts", "--sweep", "--simulations", "10"], "not allowed with argument --sweep"),
+        (["mcts", "cartpole", "--sweep"], "task 'cartpole' has no budget sweep"),
     ],
 )
 def test_bad_arguments_exit_nonzero_naming_the_value(args, message, tmp_path):
@@ -195,6 +197,25 @@ def test_mcts_command_sweeps_budgets_and_plots_them(tmp_path):
         "highway__rql-mcts__rl__seed0__sims2.json",
         "highway__rql-mcts__rl__seed0__sims4.json",
     }
+    assert (run / "report" / "mcts_highway.png").stat().st_size > 0
+
+
+def test_mcts_sweep_runs_the_tasks_budget_curve_natively(tmp_path):
+    from rqlbench.runner.grid import sweep_budgets
+
+    run = tmp_path / "sweep"
+    result = rqlbench("mcts", "--preset", "smoke", "--sweep", "--priors", "rl", "--out", str(run))
+    assert result.returncode == 0, result.stderr
+    budgets = sweep_budgets(["highway"])
+    assert yaml.safe_load((run / "config.yaml").read_text())["simulations"] == list(budgets)
+    cells = {name: json.loads(data) for name, data in _cells(run).items()}
+    assert set(cells) == {"highway__prior__rl__seed0.json"} | {
+        f"highway__rql-mcts__rl__seed0__sims{n}.json" for n in budgets
+    }
+    for n in budgets:
+        cell = cells[f"highway__rql-mcts__rl__seed0__sims{n}.json"]
+        assert cell["settings"]["num_simulations"] == n and cell["settings"]["native"] is True
+        assert cell["decision_seconds"] > 0
     assert (run / "report" / "mcts_highway.png").stat().st_size > 0
 
 

@@ -14,7 +14,7 @@ from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner import RunSpec, RunStore, plan_grid, run_benchmark
 from rqlbench.runner.cell import prior_path
 from rqlbench.runner.executors import execute
-from rqlbench.runner.grid import Cell, build_grid, plan_cell
+from rqlbench.runner.grid import Cell, build_grid, plan_cell, sweep_budgets
 from rqlbench.tasks import get_task
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,6 +81,31 @@ def test_a_task_may_set_omega_per_prior_kind(monkeypatch):
     assert plan_cell(Cell("cartpole", "rql", "il", 0, omega=0.5), "quick").omega == 0.5
     with pytest.raises(ValueError, match="unknown preset 'fast': choose one of smoke"):
         plan_cell(Cell("cartpole", "rql", "rl", 0), "fast")
+
+
+def test_sweep_budgets_reach_500_and_join_the_tasks_lists(monkeypatch):
+    highway = sweep_budgets(["highway"])
+    assert highway[0] == 10 and highway[-1] == 500 and 150 in highway  # the paper's budget in it
+    assert list(highway) == sorted(set(highway))
+    task = get_task("cartpole")
+    settings = task.config()
+    settings["methods"]["rql-mcts"]["budgets"] = [5, 150, 1000]
+    monkeypatch.setattr(type(task), "config", lambda self: settings)
+    assert sweep_budgets(["highway", "cartpole"]) == tuple(sorted({*highway, 5, 1000}))
+
+
+def test_sweep_budgets_refuse_a_task_without_a_valid_list(monkeypatch):
+    task = get_task("cartpole")
+    settings = task.config()
+    settings["methods"]["rql-mcts"].pop("budgets", None)
+    monkeypatch.setattr(type(task), "config", lambda self: settings)
+    with pytest.raises(
+        ValueError, match=r"task 'cartpole' has no budget sweep: add methods\.rql-mcts\.budgets"
+    ):
+        sweep_budgets(["cartpole"])
+    settings["methods"]["rql-mcts"]["budgets"] = [10, 0]
+    with pytest.raises(ValueError, match=r"budgets must be integers >= 1, got \[10, 0\]"):
+        sweep_budgets(["cartpole"])
 
 
 def test_missing_prior_fails_before_any_work(tmp_path):

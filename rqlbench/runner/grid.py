@@ -82,6 +82,24 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
     return CellPlan(steps=steps, episodes=episodes, omega=omega, settings=settings)
 
 
+def sweep_budgets(tasks: list[str], method: str = "rql-mcts") -> tuple[int, ...]:
+    """Every planning budget in the tasks' ``methods.<method>.budgets`` lists, ascending."""
+    budgets: set[int] = set()
+    for name in tasks:
+        listed = get_task(name).config().get("methods", {}).get(method, {}).get("budgets")
+        if not listed:
+            raise ValueError(
+                f"task {name!r} has no budget sweep: add methods.{method}.budgets (a list of "
+                f"simulation counts) to its YAML, or pass --simulations N [N ...]"
+            )
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in listed):
+            raise ValueError(
+                f"task {name!r}: methods.{method}.budgets must be integers >= 1, got {listed!r}"
+            )
+        budgets.update(listed)
+    return tuple(sorted(budgets))
+
+
 def build_grid(
     tasks: list[str],
     methods: list[str] | None,
