@@ -75,6 +75,7 @@ def train_prior(args: argparse.Namespace) -> None:
     path = train_task_prior(
         args.task, args.kind, workdir, seed=args.seed, steps=args.steps,
         checkpoint_every=args.checkpoint_every, eval_episodes=args.eval_episodes,
+        simulator=args.simulator,
     )  # fmt: skip
     print(f"prior: {path}\ncard: {workdir / 'card.json'}")
 
@@ -198,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--checkpoint-every", type=_positive, default=10_000, help="steps (10000)")
     p.add_argument("--eval-episodes", type=_positive, default=100, help="for the card (100)")
+    p.add_argument("--simulator", choices=["reference", "native"], default="reference",
+                   help="train on the task's env or its native port (highway); cards evaluate "
+                        "on the task's env (reference)")  # fmt: skip
     p.set_defaults(run=train_prior)
 
     from rqlbench.methods import method_names

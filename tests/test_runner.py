@@ -71,6 +71,24 @@ def test_plan_resolves_preset_method_and_cell_settings():
     assert plan_cell(Cell("cartpole", "rql", "rl", 0, omega=0.5), "quick").omega == 0.5
 
 
+def test_highway_presets_train_natively_and_nothing_else_does():
+    for preset in ("smoke", "quick", "paper"):
+        assert plan_cell(Cell("highway", "rql", "rl", 0), preset).simulator == "native"
+    # Planning and the prior train nothing; other tasks have no native simulator.
+    assert plan_cell(Cell("highway", "rql-mcts", "rl", 0), "quick").simulator == "reference"
+    assert plan_cell(Cell("highway", "prior", "rl", 0), "quick").simulator == "reference"
+    assert plan_cell(Cell("cartpole", "rql", "rl", 0), "quick").simulator == "reference"
+
+
+def test_a_preset_simulator_must_be_known(monkeypatch):
+    task = get_task("cartpole")
+    settings = task.config()
+    settings["presets"]["quick"]["simulator"] = "fast"
+    monkeypatch.setattr(type(task), "config", lambda self: settings)
+    with pytest.raises(ValueError, match="preset 'quick': simulator must be one of"):
+        plan_cell(Cell("cartpole", "rql", "rl", 0), "quick")
+
+
 def test_a_task_may_set_omega_per_prior_kind(monkeypatch):
     task = get_task("cartpole")
     settings = task.config()

@@ -2,7 +2,8 @@
 
 Each cell's budget and settings are resolved from its task's YAML (rqlbench/tasks/configs):
 ``presets.<preset>`` gives steps, evaluation episodes and default seeds (its ``settings`` go to
-every trained method's learner); ``methods.<method>`` gives that method's default omega' (a
+every trained method's learner, and its ``simulator`` — "reference" or "native" — is what they
+train on); ``methods.<method>`` gives that method's default omega' (a
 number, or one per prior kind: ``{rl: ..., il: ...}``) and settings;
 ``presets.<preset>.methods.<method>`` overrides them for one preset.
 """
@@ -54,6 +55,7 @@ class CellPlan:
     episodes: int
     omega: float | None
     settings: dict[str, Any] = field(default_factory=dict)
+    simulator: str = "reference"  # what a learning method trains on (the preset's `simulator`)
 
 
 def preset_config(task_name: str, preset: str) -> dict[str, Any]:
@@ -79,7 +81,15 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
         omega = omega.get(cell.prior)
     steps = int(override.get("steps", budget["steps"])) if trains else 0
     episodes = int(override.get("episodes", budget["episodes"]))
-    return CellPlan(steps=steps, episodes=episodes, omega=omega, settings=settings)
+    from rqlbench.tasks import SIMULATORS  # the task interface: loaded with the task above
+
+    simulator = budget.get("simulator", "reference") if trains else "reference"
+    if simulator not in SIMULATORS:
+        raise ValueError(
+            f"{cell.task}.yaml, preset {preset!r}: simulator must be one of {SIMULATORS}, "
+            f"got {simulator!r}"
+        )
+    return CellPlan(steps, episodes, omega, settings, simulator)
 
 
 def sweep_budgets(tasks: list[str], method: str = "rql-mcts") -> tuple[int, ...]:
