@@ -124,6 +124,39 @@ def mcts_command(args: argparse.Namespace) -> None:
     _run_and_report(args, args.tasks, ["prior", "rql-mcts"], default_out)
 
 
+def tune_command(args: argparse.Namespace) -> None:
+    """Choose every method's weight on validation episodes; write configs/tuned/TASK.yaml."""
+    from rqlbench.runner import RunSpec, preset_config, run_benchmark
+    from rqlbench.runner.grid import VALIDATION_SEED
+    from rqlbench.runner.tuning import select, tuned_methods, tuning_settings, write_tuned_config
+
+    candidates, rule = tuning_settings(args.task)
+    methods = tuned_methods(args.task, args.methods)
+    spec = RunSpec(
+        tasks=(args.task,), preset=args.preset, methods=tuple(methods),
+        priors=_tuple(args.priors), seeds=args.seeds, omegas=tuple(args.omega or candidates),
+        prior_dir=args.prior_dir, split="validation",
+    )  # fmt: skip
+    out = Path(args.out or f"runs/tune-{args.preset}-{args.task}")
+    store = run_benchmark(spec, out, args.executor, args.workers, args.address)
+    selection = select(store, rule)
+    context = {
+        "tuned_by": f"rqlbench tune {args.task} --preset {args.preset}",
+        "rule": rule.describe(),
+        "validation": {
+            "preset": args.preset, "candidates": list(spec.omegas),
+            "seeds": args.seeds or int(preset_config(args.task, args.preset)["seeds"]),
+            "first_env_seed": VALIDATION_SEED,  # evaluation episodes start at 10000
+        },
+    }  # fmt: skip
+    path = write_tuned_config(args.task, selection, context, args.write_to and Path(args.write_to))
+    for method, kinds in selection["chosen"].items():
+        for kind, choice in kinds.items():
+            note = "" if choice["met_rule"] else "  (no candidate met the rule)"
+            print(f"{method:<14} {kind}: omega' = {choice['omega']:g}{note}")
+    print(f"tuning run: {store.path}\nchosen weights: {path}")
+
+
 def _run_and_report(
     args: argparse.Namespace, tasks: list[str], methods: list[str] | None, default_out: str
 ) -> None:
@@ -228,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _add_grid_arguments(p)
     p.set_defaults(run=mcts_command)
+
+    p = commands.add_parser("tune", help=tune_command.__doc__, description=tune_command.__doc__)
+    p.add_argument("task", type=_task_name, metavar="TASK", help=", ".join(task_names()))
+    p.add_argument("--methods", nargs="+", choices=method_names(), help="(all with a weight)")
+    p.add_argument("--write-to", help="the tuned file (the package's configs/tuned/TASK.yaml)")
+    _add_grid_arguments(p)
+    p.set_defaults(run=tune_command)
 
     p = commands.add_parser(
         "report", help=report_command.__doc__, description=report_command.__doc__

@@ -42,9 +42,13 @@ class RunSpec:
     omegas: tuple[float, ...] | None = None  # None: each method's default omega'
     simulations: tuple[int, ...] | None = None  # MCTS budgets; None: the task's default
     prior_dir: str | None = None  # None: the shipped priors
+    split: str = "evaluation"  # "validation": evaluate on the validation episodes (tuning)
 
     def as_config(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        config = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        if self.split == "evaluation":  # runs stored before splits existed stay resumable
+            del config["split"]
+        return config
 
 
 def available_priors(task: str, prior_dir: str | None = None) -> list[str]:
@@ -79,7 +83,9 @@ def plan_grid(spec: RunSpec) -> list[Cell]:
         for kind in priors:
             prior_path(task, kind, spec.prior_dir)  # a missing prior fails before any work
         methods = list(spec.methods) if spec.methods else None
-        cells += build_grid([task], methods, priors, seeds, spec.omegas, spec.simulations)
+        cells += build_grid(
+            [task], methods, priors, seeds, spec.omegas, spec.simulations, spec.split
+        )
     return cells
 
 

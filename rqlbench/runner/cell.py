@@ -15,7 +15,7 @@ from rqlbench.evaluation import evaluate
 from rqlbench.methods import get_method, run_method
 from rqlbench.methods.common import MethodRun
 from rqlbench.results_format import STORE_VERSION
-from rqlbench.runner.grid import EVAL_SEED, Cell, plan_cell
+from rqlbench.runner.grid import Cell, plan_cell
 from rqlbench.tasks import get_task
 from rqlbench.zoo import load_model, shipped_prior_path
 
@@ -54,7 +54,7 @@ def run_cell(
     start = time.perf_counter()
     policy = run_method(cell.method, run)
     trained = time.perf_counter()
-    episodes = evaluate(policy, task, plan.episodes, seed=EVAL_SEED, progress=progress)
+    episodes = evaluate(policy, task, plan.episodes, cell.first_episode_seed, progress=progress)
     evaluated = time.perf_counter()
     decisions = getattr(policy, "decisions", 0)
     sweeps_omega = "omega" in get_method(cell.method).sweeps  # else ω' means nothing to it

@@ -20,6 +20,8 @@ from rqlbench.tasks import get_task
 PRESETS = ("smoke", "quick", "paper")
 PRIOR_KINDS = ("rl", "il")
 EVAL_SEED = 10_000  # evaluation episodes use env seeds 10000, 10001, ...: never a training seed
+VALIDATION_SEED = 20_000  # tuning's episodes: 20000, 20001, ...: never an evaluation seed
+SPLITS = ("evaluation", "validation")  # which episodes a cell is evaluated on
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,12 @@ class Cell:
     seed: int
     omega: float | None = None  # omega'; None: the method's default for the task
     simulations: int | None = None  # planning budget (planning methods); None: task's default
+    split: str = "evaluation"  # "validation": tuning's cells, on the validation episodes
+
+    @property
+    def first_episode_seed(self) -> int:
+        """The env seed of the cell's first episode (its split's)."""
+        return VALIDATION_SEED if self.split == "validation" else EVAL_SEED
 
     @property
     def id(self) -> str:
@@ -41,6 +49,8 @@ class Cell:
             parts.append(f"omega{self.omega:g}")
         if self.simulations is not None:
             parts.append(f"sims{self.simulations}")
+        if self.split != "evaluation":
+            parts.append(self.split)
         return "__".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -81,6 +91,11 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
         omega = omega.get(cell.prior)
     steps = int(override.get("steps", budget["steps"])) if trains else 0
     episodes = int(override.get("episodes", budget["episodes"]))
+    if episodes > VALIDATION_SEED - EVAL_SEED:  # evaluation seeds would reach validation ones
+        raise ValueError(
+            f"{cell.task}.yaml, preset {preset!r}: {episodes} episodes exceed the "
+            f"{VALIDATION_SEED - EVAL_SEED} evaluation seeds below the validation seeds"
+        )
     from rqlbench.tasks import SIMULATORS  # the task interface: loaded with the task above
 
     simulator = budget.get("simulator", "reference") if trains else "reference"
@@ -117,8 +132,11 @@ def build_grid(
     seeds: int,
     omegas: list[float] | None = None,
     simulations: list[int] | None = None,
+    split: str = "evaluation",
 ) -> list[Cell]:
     """Every cell of the grid; a method runs only on the tasks it supports."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}: pass --seeds 1 or more")
     for kind in priors:
@@ -137,7 +155,7 @@ def build_grid(
             continue  # the same run under every prior kind: once is enough
         for omega in _sweep("omega" in registered.sweeps, omegas):
             for budget in _sweep("simulations" in registered.sweeps, simulations):
-                cells.append(Cell(task, method, kind, seed, omega, budget))
+                cells.append(Cell(task, method, kind, seed, omega, budget, split))
     if not cells:
         raise ValueError(f"no cell to run: none of the methods {methods} runs on tasks {tasks}")
     return cells

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import gymnasium as gym
@@ -98,9 +99,21 @@ class Task(ABC):
         )
 
     def config(self) -> dict[str, Any]:
-        """Per-method settings from rqlbench/tasks/configs/<name>.yaml."""
-        path = resources.files("rqlbench.tasks") / "configs" / f"{self.name}.yaml"
-        return yaml.safe_load(path.read_text())
+        """Per-method settings from configs/<name>.yaml, with the weights `rqlbench tune` chose.
+
+        configs/tuned/<name>.yaml (generated) sets ``methods.<method>.omega``; its whole record
+        (rule, validation episodes, sweep) is under ``tuned``.
+        """
+        configs = resources.files("rqlbench.tasks") / "configs"
+        config = yaml.safe_load((configs / f"{self.name}.yaml").read_text())
+        tuned = tuned_config_path(self.name)
+        if tuned.is_file():
+            config["tuned"] = yaml.safe_load(tuned.read_text())
+            methods = config.setdefault("methods", {})
+            for name, chosen in config["tuned"]["methods"].items():
+                # A copy: YAML aliases share one dict between methods.
+                methods[name] = {**methods.get(name, {}), "omega": chosen["omega"]}
+        return config
 
     def make_env(
         self, reward: RewardMode = "addon", omega: float = 1.0, simulator: Simulator = "reference"
@@ -116,6 +129,11 @@ class Task(ABC):
             raise ValueError(f"simulator must be one of {SIMULATORS}, got {simulator!r}")
         base = self.make_native_env() if simulator == "native" else self.make_base_env()
         return TaskRewardWrapper(base, self, reward, omega)
+
+
+def tuned_config_path(task_name: str) -> Path:
+    """Where `rqlbench tune` writes a task's chosen weights (configs/tuned/<name>.yaml)."""
+    return Path(str(resources.files("rqlbench.tasks") / "configs" / "tuned" / f"{task_name}.yaml"))
 
 
 class TaskRewardWrapper(gym.Wrapper):
