@@ -1,5 +1,5 @@
-"""The C++ core under AddressSanitizer + UBSan, every C++ target warning-free (-Werror), and the
-model concept's compile-time messages."""
+"""The C++ core and the native highway model under AddressSanitizer + UBSan, every C++ target
+warning-free (-Werror), and the model concept's compile-time messages."""
 
 import os
 import shutil
@@ -56,11 +56,14 @@ def test_core_under_address_and_undefined_behaviour_sanitizers(tmp_path):
         "-DRQLBENCH_SANITIZE=ON",
     )
     env = os.environ | {"ASAN_OPTIONS": "detect_leaks=1", "UBSAN_OPTIONS": "print_stacktrace=1"}
-    run = subprocess.run(
-        [str(tmp_path / "rqlbench_core_tests")], capture_output=True, text=True, env=env
-    )
-    assert run.returncode == 0, f"core tests failed:\n{run.stdout}\n{run.stderr}"
-    assert "core tests passed: 0 failed" in run.stdout
+    # The search core (csrc/tests/test_core.cpp) and the native highway model
+    # (csrc/tests/test_highway.cpp: simulator, observation, rewards, planning model, search).
+    for suite in ("core", "highway"):
+        run = subprocess.run(
+            [str(tmp_path / f"rqlbench_{suite}_tests")], capture_output=True, text=True, env=env
+        )
+        assert run.returncode == 0, f"{suite} tests failed:\n{run.stdout}\n{run.stderr}"
+        assert f"{suite} tests passed: 0 failed" in run.stdout
 
 
 MODEL = """
