@@ -9,6 +9,7 @@ of an episode and acts in the real env.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -85,6 +86,7 @@ class Planner:
         self.root = root or model.root
         self.env: Any = None
         self.decisions = 0
+        self.planning_seconds = 0.0  # root import + search, summed over decisions
         self.last_result: SearchResult | None = None
 
     def bind(self, env: Any) -> None:
@@ -94,7 +96,9 @@ class Planner:
         """One search from `env`'s current state."""
         config = dataclasses.replace(self.config, seed=self.config.seed + self.decisions)
         self.decisions += 1
+        start = time.perf_counter()
         self.last_result = search(self.model, self.root(env), config)
+        self.planning_seconds += time.perf_counter() - start
         return self.last_result
 
     def predict(self, observation: Any, deterministic: bool = True) -> tuple[int, None]:

@@ -46,7 +46,7 @@ AXIS_LABELS = {
     "addon_return": "Add-on return (sum of r_R per episode)",
     "step": "Environment steps",
     "simulations": "MCTS simulations per decision",
-    "decision_seconds": "Wall time per decision (s)",
+    "decision_seconds": "Planning time per decision (s)",
 }
 TITLES = {
     "basic_return": "Basic return",
