@@ -45,11 +45,36 @@ class MethodRun:
         return self.task.make_env(reward, omega, simulator=self.simulator)
 
     def learner_kwargs(self) -> dict[str, Any]:
-        """The prior's learner settings (so α̂ = the prior's α), then the cell's overrides."""
+        """The prior recipe's learner settings with α̂ as the task's YAML states, then overrides.
+
+        The prior's own temperature setting (soft-Q's `alpha`, SAC's `ent_coef`) never carries
+        over: α̂ is `customization.alpha_hat` (see `temperature_kwargs`).
+        """
         kwargs = dict(self.task.config()["prior"]["rl"]["learner"])
-        if not self.discrete:  # a SAC prior tuned its α: start there, not at SB3's 1.0
-            kwargs.setdefault("ent_coef", f"auto_{prior_temperature(self.prior_model)}")
+        for prior_temperature_setting in ("alpha", "ent_coef"):
+            kwargs.pop(prior_temperature_setting, None)
+        kwargs.update(self.temperature_kwargs())
         return copy.deepcopy({**kwargs, **self.settings, "seed": self.seed})
+
+    def temperature_kwargs(self) -> dict[str, Any]:
+        """α̂ as learner arguments: soft-Q's fixed `alpha`, SAC's `ent_coef` (fixed or auto-tuned).
+
+        `customization.alpha_hat` in the task's YAML is a positive number (fixed α̂) or "auto"
+        (SAC only: tuned as in SAC, starting at the prior's α).
+        """
+        value = self.task.config().get("customization", {}).get("alpha_hat")
+        if value == "auto" and not self.discrete:
+            return {"ent_coef": f"auto_{prior_temperature(self.prior_model)}"}
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return {"alpha": float(value)} if self.discrete else {"ent_coef": float(value)}
+        choices = "a positive number (fixed α̂)"
+        if not self.discrete:
+            choices = '"auto" (tuned as in SAC from the prior\'s α) or ' + choices
+        raise ValueError(
+            f"{self.task.name}: customization.alpha_hat is {value!r}; the "
+            f"{'soft-Q' if self.discrete else 'SAC'} learners need {choices}: set it in "
+            f"rqlbench/tasks/configs/{self.task.name}.yaml"
+        )
 
 
 def prior_temperature(model: BaseAlgorithm) -> float:

@@ -134,9 +134,9 @@ class Parking(Task):
     def make_base_env(self, render_mode: str | None = None) -> gym.Env:
         return GoalObservation(self._make_parking_env(render_mode))
 
-    def make_goal_env(self, reward: RewardMode = "basic") -> gym.Env:
+    def make_goal_env(self, reward: RewardMode = "basic", omega: float = 1.0) -> gym.Env:
         """The task's env with highway-env's dict observation, for goal relabelling (HER)."""
-        return TaskRewardWrapper(self._make_parking_env(), self, reward, omega=1.0)
+        return TaskRewardWrapper(self._make_parking_env(), self, reward, omega)
 
     @staticmethod
     def _make_parking_env(render_mode: str | None = None) -> gym.Env:
