@@ -184,6 +184,14 @@ def report_command(args: argparse.Namespace) -> None:
     print(f"wrote {len(paths)} files to {paths[0].parent if paths else args.out}")
 
 
+def results_command(args: argparse.Namespace) -> None:
+    """Write docs/RESULTS.md (claims, main table, runtime) from the committed run directories."""
+    from rqlbench.report.evidence import write_results
+
+    paths = write_results(Path(args.runs), Path(args.out), args.figures and Path(args.figures))
+    print(f"wrote {paths[0]} and {len(paths) - 1} figures")
+
+
 def _tuple(values: list | None) -> tuple | None:
     return tuple(values) if values else None
 
@@ -275,6 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", help="a run directory written by `rqlbench run`")
     p.add_argument("--out", help="output directory (RUN_DIR/report)")
     p.set_defaults(run=report_command)
+
+    p = commands.add_parser(
+        "results", help=results_command.__doc__, description=results_command.__doc__
+    )
+    p.add_argument("--runs", default="docs/results", help="run directories (docs/results)")
+    p.add_argument("--out", default="docs/RESULTS.md", help="the document (docs/RESULTS.md)")
+    p.add_argument("--figures", help="figure directory (OUT's directory/figures)")
+    p.set_defaults(run=results_command)
     return parser
 
 

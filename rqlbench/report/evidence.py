@@ -1,0 +1,443 @@
+"""docs/RESULTS.md from the committed run directories: main table, claims, sweeps, runtime.
+
+``write_results(runs, out)`` reads every run directory under `runs` (a directory holding
+config.yaml and cells/), keeps the evaluation cells (validation cells are tuning's and are
+skipped) and writes the Markdown document and one figure per task. A run that fixes no ω' and no
+MCTS budget in its config.yaml ran every method at its default (tuned) setting: a **main** run,
+whose cells feed the main table, the claims and the runtime table. A run that sets ω' or budgets
+is a **sweep**, shown in its own tables. Everything is sorted and every bootstrap seeded, and the
+document holds no date or absolute path, so regenerating gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import yaml
+from matplotlib.figure import Figure
+
+from rqlbench.files import write_atomic, write_text
+from rqlbench.report import claims
+from rqlbench.report.claims import MEASURES, MIN_SEEDS, ClaimResult, Estimate
+from rqlbench.report.output import MISSING, markdown_table, number, plain
+from rqlbench.report.results import is_rate_metric, ordered
+from rqlbench.results_format import STORE_VERSION
+
+COMMAND = "rqlbench results --runs docs/results --out docs/RESULTS.md"
+NOTES = "NOTES.md"  # hand-written discussion in the runs directory, included verbatim
+FIGURE_PREFIX = "evidence-"
+COLUMNS = ("success", "basic_return", "metric", "addon_return")  # per-seed means of episodes
+PRIOR_COLORS = {"RL prior": "#4c72b0", "IL prior": "#dd8452"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The runs found and their evaluation cells, one row per cell (= one seed of a setting)."""
+
+    runs: pd.DataFrame  # name, kind, cells, skipped, config, environment
+    cells: pd.DataFrame  # run, kind, cell keys, per-seed means (COLUMNS), timings, metric info
+
+
+def find_runs(root: Path) -> list[Path]:
+    """Run directories under `root` (config.yaml beside cells/), sorted by relative path."""
+    if not root.is_dir():
+        raise ValueError(
+            f"{root} is not a directory: pass --runs DIR holding run directories (the committed "
+            "evidence is docs/results)"
+        )
+    found = [path.parent for path in root.rglob("config.yaml") if (path.parent / "cells").is_dir()]
+    return sorted(found, key=lambda run: run.relative_to(root).as_posix())
+
+
+def load_evidence(root: Path) -> Evidence:
+    """Every run under `root` and its evaluation cells (main runs checked for duplicate cells)."""
+    runs, cells = [], []
+    for run in find_runs(root):
+        name = run.relative_to(root).as_posix()
+        config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8")) or {}
+        records = [_read_cell(path) for path in sorted((run / "cells").glob("*.json"))]
+        kept = [r for r in records if r["cell"].get("split", "evaluation") == "evaluation"]
+        kind = _run_kind(config, kept)
+        runs.append({
+            "name": name, "kind": kind, "cells": len(kept), "skipped": len(records) - len(kept),
+            "config": _config_text(config), "environment": _environment_text(run),
+        })  # fmt: skip
+        cells += [_cell_row(record, name, kind) for record in kept]
+    frame = pd.DataFrame(cells, columns=CELL_COLUMNS)
+    _check_duplicates(frame[frame["kind"] == "main"])
+    return Evidence(pd.DataFrame(runs, columns=RUN_COLUMNS), ordered(frame))
+
+
+RUN_COLUMNS = ["name", "kind", "cells", "skipped", "config", "environment"]
+CELL_COLUMNS = [
+    "run", "file", "kind", "task", "method", "prior", "seed", "omega", "simulations", "steps",
+    "episodes", *COLUMNS, "metric_name", "metric_higher_is_better", "train_seconds",
+    "eval_seconds",
+]  # fmt: skip
+
+
+def _read_cell(path: Path) -> dict[str, Any]:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot read cell file {path}: {error}; delete it and re-run") from error
+    if not isinstance(record, dict) or record.get("schema") != STORE_VERSION:
+        raise ValueError(
+            f"{path} is not a result cell of schema {STORE_VERSION}: remove it from the runs "
+            "directory or regenerate it with this rqlbench"
+        )
+    missing = [key for key in ("cell", "metric_name", "episodes") if not record.get(key)]
+    if missing:
+        raise ValueError(f"cell file {path} lacks {', '.join(missing)}: delete it and re-run")
+    return {**record, "file": path.name}
+
+
+def _run_kind(config: dict[str, Any], kept: list[dict[str, Any]]) -> str:
+    if not kept:
+        return "tuning"  # validation cells only: nothing here is evidence
+    return "sweep" if config.get("omegas") or config.get("simulations") else "main"
+
+
+def _cell_row(record: dict[str, Any], run: str, kind: str) -> dict[str, Any]:
+    cell, episodes = record["cell"], record["episodes"]
+    simulations = cell.get("simulations") or (record.get("settings") or {}).get("num_simulations")
+    means = {column: float(np.mean([float(e[column]) for e in episodes])) for column in COLUMNS}
+    return {
+        "run": run, "file": record["file"], "kind": kind,
+        **{key: cell[key] for key in ("task", "method", "prior", "seed")},
+        "omega": cell.get("omega"), "simulations": simulations, "steps": record.get("steps"),
+        "episodes": len(episodes), **means, "metric_name": record["metric_name"],
+        "metric_higher_is_better": bool(record.get("metric_higher_is_better", True)),
+        "train_seconds": record.get("train_seconds"), "eval_seconds": record.get("eval_seconds"),
+    }  # fmt: skip
+
+
+def _check_duplicates(main: pd.DataFrame) -> None:
+    keys = ["task", "method", "prior", "seed"]
+    twice = main[main.duplicated(keys, keep=False)]
+    if not twice.empty:
+        places = ", ".join(sorted(f"{r.run}/cells/{r.file}" for r in twice.itertuples()))
+        raise ValueError(
+            f"main runs hold the same task, method, prior kind and seed more than once: "
+            f"{places}; keep one (move the other run out of the runs directory)"
+        )
+
+
+def _config_text(config: dict[str, Any]) -> str:
+    shown = {k: v for k, v in config.items() if v is not None and k != "store_version"}
+    return "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                     for k, v in shown.items())  # fmt: skip
+
+
+def _environment_text(run: Path) -> str:
+    path = run / "environment.json"
+    if not path.is_file():
+        return MISSING
+    env = json.loads(path.read_text(encoding="utf-8"))
+    packages = ", ".join(f"{k} {v}" for k, v in (env.get("packages") or {}).items() if v)
+    git = (env.get("git") or MISSING)[:10]
+    machine = f"{env.get('machine')}, {env.get('cpus')} CPUs, Python {env.get('python')}"
+    return f"{machine}, git {git}; {packages}"
+
+
+# --- the document -------------------------------------------------------------------------
+
+
+def write_results(runs: Path, out: Path, figures: Path | None = None) -> list[Path]:
+    """Writes the results document and its figures (default OUT_DIR/figures); returns them."""
+    evidence = load_evidence(runs)
+    figures = figures or out.parent / "figures"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    main = evidence.cells[evidence.cells["kind"] == "main"]
+    figure_paths = write_figures(main, figures)
+    link = Path(os.path.relpath(figures, out.parent)).as_posix()
+    notes = runs / NOTES
+    text = results_markdown(
+        evidence, claims.judge_all(main), link, notes.read_text("utf-8") if notes.is_file() else ""
+    )
+    return [write_text(out, text), *figure_paths]
+
+
+def results_markdown(
+    evidence: Evidence, verdicts: list[ClaimResult], figures: str, notes: str = ""
+) -> str:
+    """The whole document: method, claims, main table, sweeps, runtime, runs."""
+    main = evidence.cells[evidence.cells["kind"] == "main"]
+    sections = [_header(evidence), _claims_section(verdicts)]
+    if not main.empty:
+        sections.append(_main_section(main, figures))
+    if notes:
+        sections.append(f"## Discussion (hand-written: docs/results/{NOTES})\n\n{notes.strip()}\n")
+    sweeps = evidence.cells[evidence.cells["kind"] == "sweep"]
+    if not sweeps.empty:
+        sections.append(_sweep_section(sweeps))
+    if not main.empty:
+        sections.append(_runtime_section(main, evidence.runs))
+    sections.append(_runs_section(evidence.runs))
+    return "\n".join(sections)
+
+
+def _header(evidence: Evidence) -> str:
+    text = (
+        "# Results: the paper's claims against our runs\n\n"
+        "Generated from the run directories under `docs/results/` (every number comes from "
+        "their cell files); do not edit, regenerate from the repository root with\n\n"
+        f"```bash\n{COMMAND}\n```\n\n"
+    )
+    if evidence.cells.empty:
+        return text + (
+            "**No results yet:** `docs/results/` holds no run directory with evaluation cells. "
+            "Commit run directories there (`config.yaml`, `environment.json`, `cells/*.json`) and "
+            "regenerate. The claims below are judged by the stated rules once there are cells.\n"
+        )
+    return text + (
+        "How the numbers are made:\n\n"
+        "- A cell is one seed of one task × method × prior kind; its value of a measure is the "
+        "mean over its evaluation episodes. Only evaluation cells count: cells evaluated on "
+        "the validation episodes (`rqlbench tune`) are skipped.\n"
+        "- Per row, the IQM over seeds with a 95 % stratified-bootstrap percentile CI "
+        f"({claims.BOOTSTRAP_REPS} replicates, generator seed {claims.BOOTSTRAP_SEED}; rliable's "
+        "estimators, `rqlbench/report/bootstrap.py`). With fewer than 4 seeds the IQM is the "
+        "mean.\n"
+        "- Main runs (no ω' or MCTS budget fixed on the command line: every method at its "
+        "default, tuned setting) feed the main table, the claims and the runtime table; sweeps "
+        "have their own tables.\n"
+        f"- ⚠ marks rows with fewer than {MIN_SEEDS} seeds; a claim needs {MIN_SEEDS} per side.\n"
+    )
+
+
+def _claims_section(verdicts: list[ClaimResult]) -> str:
+    summary = pd.DataFrame({
+        "Claim": [f"({r.claim.key})" for r in verdicts],
+        "Statement": [r.claim.statement for r in verdicts],
+        "Verdict": [f"**{r.verdict}**" for r in verdicts],
+    })  # fmt: skip
+    text = "## The paper's claims\n\n" + markdown_table(summary) + "\n" + _rules_preamble() + "\n"
+    return text + "\n".join(_claim_detail(result) for result in verdicts)
+
+
+def _rules_preamble() -> str:
+    return (
+        "Decision rules (written once in `rqlbench/report/claims.py`, never tuned to the "
+        "paper): per task, prior kind and measure, Δ = IQM(X) − IQM(Y) over seeds, signed so "
+        "that Δ > 0 means X is better in the measure's direction, with its 95 % "
+        "stratified-bootstrap CI (X's and Y's seeds redrawn independently). The claim names a "
+        "region for Δ: **reproduced** when the whole CI lies in it, **not reproduced** when the "
+        "whole CI lies outside it on one side, **inconclusive** when the CI straddles a "
+        f"boundary or a side has fewer than {MIN_SEEDS} seeds, **no data** when a side has no "
+        "cell. The margin m is "
+        f"{100 * claims.SUCCESS_MARGIN:g} points for success rates and rate metrics and "
+        f"{100 * claims.RELATIVE_MARGIN:g} % of Y's |IQM| for returns and other metrics "
+        "(the margins `rqlbench tune` uses). A task's measures combine as the claim says; "
+        "tasks combine as: any part not reproduced → not reproduced, all reproduced → "
+        "reproduced, no part with data → no data, otherwise inconclusive (a part without data "
+        "counts as inconclusive). P(X better) is "
+        "rliable's probability of improvement over seeds, shown, not used.\n"
+    )
+
+
+def _claim_detail(result: ClaimResult) -> str:
+    claim = result.claim
+    head = f"### ({claim.key}) {claim.statement}: **{result.verdict}**\n\n"
+    head += f"Rule: {claims.rule_text(claim)}\n\n"
+    if not result.parts:
+        return head + f"No task has cells of {claim.method} or {claim.reference}.\n"
+    rows = []
+    for part in result.parts:
+        for i, m in enumerate(part.measures):
+            rows.append(_measure_row(part.task, part.prior, m, part.verdict if i == 0 else ""))
+    return head + markdown_table(pd.DataFrame(rows))
+
+
+def _measure_row(task: str, prior: str, m: claims.MeasureResult, part_verdict: str) -> dict:
+    rate = m.measure == "success" or (m.measure == "metric" and m.rate_metric)
+    scale = 100.0 if rate else 1.0
+    return {
+        "Task": task, "Prior": prior.upper(), "Measure": _measure_name(m, rate),
+        "Seeds X / Y": f"{m.seeds[0]} / {m.seeds[1]}", "X: IQM [CI]": _ci(m.x, scale),
+        "Y: IQM [CI]": _ci(m.y, scale), "Δ [CI]": _ci(m.delta, scale),
+        "Claimed region": m.region.text(scale) if m.region else MISSING,
+        "P(X better) [CI]": _ci(m.p_better, 1.0), "Verdict": m.verdict,
+        "Task verdict": f"**{part_verdict}**" if part_verdict else "",
+    }  # fmt: skip
+
+
+def _measure_name(m: claims.MeasureResult, rate: bool) -> str:
+    name = m.metric_name if m.measure == "metric" else MEASURES[m.measure]
+    return f"{name} (%)" if rate else name
+
+
+def _ci(estimate: Estimate | None, scale: float) -> str:
+    if estimate is None:
+        return MISSING
+    values = [scale * v for v in (estimate.value, estimate.low, estimate.high)]
+    text = [f"{v:.1f}" for v in values] if scale != 1.0 else [number(v) for v in values]
+    return f"{text[0]} [{text[1]}, {text[2]}]"
+
+
+def _main_section(main: pd.DataFrame, figures: str) -> str:
+    text = (
+        "## Main table\n\nIQM over seeds [95 % CI] of each seed's mean over its evaluation "
+        "episodes; the prior's row leads each prior kind.\n\n"
+    )
+    for task, rows in main.groupby("task", sort=False):
+        text += f"### {task}: {_metric_title(rows)}\n\n"
+        text += markdown_table(summary_table(rows, ["prior", "method"]))
+        text += f"\n![{task}: per-seed values, IQM and 95 % CI]({figures}/{_figure_name(task)})\n\n"
+    return text
+
+
+def _metric_title(rows: pd.DataFrame) -> str:
+    direction = "higher" if rows["metric_higher_is_better"].iloc[0] else "lower"
+    return f"{rows['metric_name'].iloc[0]} ({direction} is better)"
+
+
+def summary_table(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per group of `keys`: seeds, setting and IQM [CI] of every measure."""
+    rate = is_rate_metric(cells["metric_name"].iloc[0])
+    rows = []
+    for _, group in cells.groupby(keys, sort=False, dropna=False):
+        seeds = len(group)
+        rows.append({
+            "Prior": group["prior"].iloc[0].upper(), "Method": group["method"].iloc[0],
+            "Setting": _setting(group),
+            "Seeds": f"{seeds} ⚠" if seeds < MIN_SEEDS else str(seeds),
+            "Episodes/seed": _values(group["episodes"]),
+            "Success (%)": _ci(claims.iqm_estimate(group["success"].to_numpy()), 100.0),
+            "Basic return": _ci(claims.iqm_estimate(group["basic_return"].to_numpy()), 1.0),
+            cells["metric_name"].iloc[0] + (" (%)" if rate else ""):
+                _ci(claims.iqm_estimate(group["metric"].to_numpy()), 100.0 if rate else 1.0),
+            "Add-on return": _ci(claims.iqm_estimate(group["addon_return"].to_numpy()), 1.0),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _setting(group: pd.DataFrame) -> str:
+    parts = []
+    if group["omega"].notna().any():
+        parts.append(f"ω' {_values(group['omega'])}")
+    if (group["steps"].fillna(0) > 0).any():
+        parts.append(f"{_values(group['steps'])} steps")
+    if group["simulations"].notna().any():
+        parts.append(f"{_values(group['simulations'])} simulations")
+    return "; ".join(parts) or MISSING
+
+
+def _values(column: pd.Series) -> str:
+    return ", ".join(plain(float(v)) for v in sorted(column.dropna().unique()))
+
+
+def _sweep_section(sweeps: pd.DataFrame) -> str:
+    text = "## Sweeps\n\nOne table per sweep run and task, one row per setting (IQM [95 % CI]).\n\n"
+    for (run, task), rows in sweeps.groupby(["run", "task"], sort=False):
+        text += f"### {run}: {task}, {_metric_title(rows)}\n\n"
+        text += markdown_table(summary_table(rows, ["prior", "method", "omega", "simulations"]))
+        text += "\n"
+    return text
+
+
+def _runtime_section(main: pd.DataFrame, runs: pd.DataFrame) -> str:
+    seconds = main.assign(wall=main["train_seconds"] + main["eval_seconds"])
+    rows = []
+    for task, task_rows in seconds.groupby("task", sort=False):
+        for method, cells in task_rows.groupby("method", sort=False):
+            rows.append(_runtime_row(task, method, cells["wall"]))
+        rows.append(_runtime_row(task, "**all methods**", task_rows["wall"]))
+    rows.append(_runtime_row("**all tasks**", "", seconds["wall"]))
+    machines = runs.loc[runs["name"].isin(main["run"].unique()), "environment"]
+    where = "; ".join(sorted({text.split(";")[0] for text in machines}))
+    return (
+        "## Runtime\n\nWall time per cell (training + evaluation) of the main runs, on "
+        f"{where} (each run's `environment.json`).\n\n" + markdown_table(pd.DataFrame(rows)) + "\n"
+    )
+
+
+def _runtime_row(task: str, method: str, wall: pd.Series) -> dict[str, str]:
+    return {
+        "Task": task, "Method": method, "Cells": str(len(wall)),
+        "Median per cell": duration(wall.median()), "Total": duration(wall.sum(min_count=1)),
+    }  # fmt: skip
+
+
+def duration(seconds: float) -> str:
+    """Seconds as '12.3 s', '4.5 min' or '1.25 h'."""
+    if pd.isna(seconds):
+        return MISSING
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:.2f} h"
+
+
+def _runs_section(runs: pd.DataFrame) -> str:
+    if runs.empty:
+        return "## Runs\n\nNone yet.\n"
+    table = pd.DataFrame({
+        "Run (under docs/results)": runs["name"], "Kind": runs["kind"],
+        "Evaluation cells": runs["cells"].map(str), "Validation cells (skipped)":
+        runs["skipped"].map(str), "Config": runs["config"],
+    })  # fmt: skip
+    machines = "".join(f"- `{r.name}`: {r.environment}\n" for r in runs.itertuples())
+    return "## Runs\n\n" + markdown_table(table) + "\nEnvironments:\n\n" + machines
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def _figure_name(task: str) -> str:
+    return f"{FIGURE_PREFIX}{task}.png"
+
+
+def write_figures(main: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Per task: success, basic return and metric per method (seeds, IQM, CI); stale removed."""
+    if not main.empty:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [_task_figure(task, rows, out_dir) for task, rows in main.groupby("task", sort=False)]
+    for stale in set(out_dir.glob(f"{FIGURE_PREFIX}*.png")) - set(paths):
+        stale.unlink()
+    return paths
+
+
+def _task_figure(task: str, rows: pd.DataFrame, out_dir: Path) -> Path:
+    rate = is_rate_metric(rows["metric_name"].iloc[0])
+    data = rows.assign(**{"Prior kind": rows["prior"].str.upper() + " prior"})
+    data = data.assign(success=100 * data["success"], metric=data["metric"] * (100 if rate else 1))
+    panels = {"success": "Success rate (%)", "basic_return": "Basic return",
+              "metric": f"{rows['metric_name'].iloc[0]}{' (%)' if rate else ''}"}  # fmt: skip
+    two = data["Prior kind"].nunique() > 1
+    fig = Figure(figsize=(15, 4.5), layout="constrained")
+    for i, (ax, (column, label)) in enumerate(zip(fig.subplots(1, 3), panels.items(), strict=True)):
+        common = {
+            "data": data,
+            "x": "method",
+            "y": column,
+            "hue": "Prior kind",
+            "palette": PRIOR_COLORS,
+            "order": list(data["method"].unique()),
+            "ax": ax,
+        }
+        sns.stripplot(**common, dodge=two, alpha=0.35, jitter=0.08, legend=False)
+        sns.pointplot(**common, estimator=_iqm, errorbar=_iqm_ci, dodge=0.4 if two else False,
+                      linestyle="none", capsize=0.1, legend=i == 2)  # fmt: skip
+        ax.set(xlabel="Method", ylabel=label, title=label)
+        ax.tick_params(axis="x", labelrotation=30)
+    fig.suptitle(f"{task}: per-seed values (dots), IQM and 95 % stratified-bootstrap CI")
+    path = out_dir / _figure_name(task)
+    save = partial(fig.savefig, format="png", dpi=110, metadata={"Software": None})
+    return write_atomic(path, save)
+
+
+def _iqm(values: pd.Series) -> float:
+    return claims.iqm_estimate(np.asarray(values, dtype=float)).value
+
+
+def _iqm_ci(values: pd.Series) -> tuple[float, float]:
+    estimate = claims.iqm_estimate(np.asarray(values, dtype=float))
+    return estimate.low, estimate.high

@@ -1,0 +1,277 @@
+"""`rqlbench results`: claims judged by their stated rules on run directories built here, the
+document regenerating byte for byte, and the committed docs/RESULTS.md matching its evidence."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rqlbench.cli import main
+from rqlbench.report import claims
+from rqlbench.report.claims import (
+    INCONCLUSIVE,
+    NO_DATA,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    Estimate,
+    Region,
+)
+from rqlbench.report.evidence import find_runs, load_evidence, write_results
+from rqlbench.runner.tuning import TuningRule
+
+REPO = Path(__file__).resolve().parents[1]
+EPISODES = 100  # success rates in steps of 0.01
+METRICS = {  # task: (metric name, higher is better)
+    "cartpole": ("mean |x|", False),
+    "highway": ("mean lane / 2", True),
+    "parking": ("no-violation rate", True),
+}
+# (task, method, prior): (success, basic return, metric) at the middle seed; seed k adds
+# (k - 2) * NOISE to each, so a row's IQM is these values and its CI spans at most ±2 * NOISE.
+NOISE = (0.01, 0.01, 0.0005)
+SCENARIO = {
+    ("cartpole", "prior", "rl"): (1.0, 426.0, 0.07),
+    ("cartpole", "rql", "rl"): (1.0, 424.0, 0.04),
+    ("cartpole", "full-reward", "rl"): (1.0, 425.0, 0.0405),  # serves the IL prior too
+    ("cartpole", "prior", "il"): (1.0, 414.0, 0.125),
+    ("cartpole", "rql", "il"): (1.0, 421.0, 0.041),
+    ("highway", "prior", "rl"): (0.90, 30.0, 0.50),
+    ("highway", "rql", "rl"): (0.90, 29.5, 0.90),
+    ("highway", "rql-mcts", "rl"): (0.88, 29.4, 0.92),
+    ("highway", "full-reward", "rl"): (0.90, 30.0, 0.50),  # rql far better: not "≈"
+    ("highway", "prior", "il"): (0.85, 29.0, 0.45),
+    ("highway", "rql", "il"): (0.80, 28.5, 0.88),
+    ("highway", "rql-mcts", "il"): (0.82, 28.6, 0.90),
+    ("parking", "prior", "rl"): (0.95, -5.0, 0.60),
+    ("parking", "rql", "rl"): (0.93, -5.2, 0.95),
+    ("parking", "greedy", "rl"): (0.93, -5.3, 0.70),  # success tied, metric worse: "any" holds
+    ("parking", "kl-reward", "rl"): (0.10, -12.0, 0.50),
+    ("parking", "full-reward", "rl"): (0.95, -5.0, 0.95),
+    ("parking", "prior", "il"): (0.70, -6.0, 0.50),
+    ("parking", "rql", "il"): (0.30, -9.0, 0.90),  # success drops 40 points: (b) fails
+    ("parking", "greedy", "il"): (0.25, -9.5, 0.60),
+    ("parking", "kl-reward", "il"): (0.00, -15.0, 0.40),
+}
+EXPECTED = {
+    "a": REPRODUCED,
+    "b": NOT_REPRODUCED,  # parking IL: success 30 % against the prior's 70 %
+    "c": NOT_REPRODUCED,  # highway: rql's lane 0.9 against full-reward's 0.5 is not "≈"
+    "d": REPRODUCED,
+    "e": REPRODUCED,
+    "f": REPRODUCED,
+}
+
+
+def _cell(task, method, prior, seed, values, split="evaluation", omega=0.01, seconds=10.0):
+    """A cell record in the runner's format (rqlbench/runner/cell.py)."""
+    success, basic, metric = (v + (seed - 2) * n for v, n in zip(values, NOISE, strict=True))
+    successes = round(success * EPISODES)
+    name, higher = METRICS[task]
+    episodes = [
+        {"seed": 10_000 + i, "basic_return": basic, "addon_return": -metric, "metric": metric,
+         "success": i < successes, "length": 100}
+        for i in range(EPISODES)
+    ]  # fmt: skip
+    return {
+        "schema": 1,
+        "cell": {"task": task, "method": method, "prior": prior, "seed": seed,
+                 "omega": None if method == "prior" else omega, "simulations": None,
+                 "split": split},
+        "metric_name": name, "metric_higher_is_better": higher, "steps": 1000, "settings": {},
+        "simulator": "reference", "episodes": episodes, "curve": [],
+        "train_seconds": seconds, "eval_seconds": 2.0, "decision_seconds": None,
+    }  # fmt: skip
+
+
+def _write_run(run_dir, rows, seeds=range(5), config=None, **cell_options):
+    """A run directory: config.yaml, environment.json and one cell file per row and seed."""
+    (run_dir / "cells").mkdir(parents=True)
+    config = config or {"store_version": 1, "tasks": ["cartpole"], "preset": "quick"}
+    (run_dir / "config.yaml").write_text(json.dumps(config))  # JSON is YAML
+    environment = {"packages": {"torch": "2.13.0"}, "git": "0123456789abcdef", "python": "3.11",
+                   "machine": "Linux-test", "cpus": 2}  # fmt: skip
+    (run_dir / "environment.json").write_text(json.dumps(environment))
+    for (task, method, prior), values in rows.items():
+        for seed in seeds:
+            record = _cell(task, method, prior, seed, values, **cell_options)
+            name = f"{task}__{method}__{prior}__seed{seed}.json"
+            (run_dir / "cells" / name).write_text(json.dumps(record))
+
+
+def _verdicts(runs: Path) -> dict[str, str]:
+    main_cells = load_evidence(runs).cells.query("kind == 'main'")
+    return {result.claim.key: result.verdict for result in claims.judge_all(main_cells)}
+
+
+def _parts(runs: Path, key: str) -> dict[tuple[str, str], str]:
+    main_cells = load_evidence(runs).cells.query("kind == 'main'")
+    result = next(r for r in claims.judge_all(main_cells) if r.claim.key == key)
+    return {(part.task, part.prior): part.verdict for part in result.parts}
+
+
+@pytest.fixture
+def runs(tmp_path):
+    root = tmp_path / "results"
+    _write_run(root / "main", SCENARIO)
+    return root
+
+
+def test_each_claim_gets_the_verdict_its_rule_gives_on_designed_numbers(runs):
+    assert _verdicts(runs) == EXPECTED
+    assert _parts(runs, "b") == {
+        ("cartpole", "rl"): REPRODUCED, ("cartpole", "il"): REPRODUCED,
+        ("highway", "rl"): REPRODUCED, ("highway", "il"): REPRODUCED,
+        ("parking", "rl"): REPRODUCED, ("parking", "il"): NOT_REPRODUCED,
+    }  # fmt: skip
+    # full-reward ran under the RL prior only and is the reference for the IL prior as well
+    assert _parts(runs, "c")[("cartpole", "il")] == REPRODUCED
+
+
+def test_fewer_than_five_seeds_is_inconclusive_even_with_a_clear_ci(tmp_path):
+    rows = dict(SCENARIO)
+    few = {("cartpole", "rql", "rl"): rows.pop(("cartpole", "rql", "rl"))}
+    _write_run(tmp_path / "r" / "main", rows)
+    _write_run(tmp_path / "r" / "few", few, seeds=range(3))
+    assert _parts(tmp_path / "r", "a")[("cartpole", "rl")] == INCONCLUSIVE
+    assert _verdicts(tmp_path / "r")["a"] == INCONCLUSIVE
+    text = _document(tmp_path / "r", tmp_path / "out")
+    assert "| RL | rql | ω' 0.01; 1000 steps | 3 ⚠ |" in text
+
+
+def test_worse_straddling_and_missing_numbers_turn_the_verdicts(tmp_path):
+    rows = dict(SCENARIO)
+    rows[("highway", "rql", "rl")] = (0.90, 29.5, 0.30)  # lane worse than the prior's 0.5
+    rows[("parking", "greedy", "rl")] = (0.97, -5.0, 0.98)  # greedy better on both
+    del rows[("parking", "greedy", "il")]
+    for key in [k for k in rows if k[1] == "rql-mcts"]:
+        del rows[key]
+    del rows[("parking", "kl-reward", "il")]
+    _write_run(tmp_path / "r" / "main", rows)
+    _write_run(tmp_path / "r" / "kl", {("parking", "kl-reward", "il"): (0.0, -15.0, 0.4)})
+    for seed in range(5):  # success 0, 10, ..., 40 % against the prior's 70 %: straddles -50
+        path = tmp_path / "r" / "kl" / "cells" / f"parking__kl-reward__il__seed{seed}.json"
+        record = json.loads(path.read_text())
+        for i, episode in enumerate(record["episodes"]):
+            episode["success"] = i < 10 * seed
+        path.write_text(json.dumps(record))
+    verdicts = _verdicts(tmp_path / "r")
+    assert verdicts["a"] == NOT_REPRODUCED
+    assert _parts(tmp_path / "r", "e") == {("parking", "rl"): NOT_REPRODUCED,
+                                           ("parking", "il"): NO_DATA}  # fmt: skip
+    assert verdicts["e"] == NOT_REPRODUCED
+    assert verdicts["d"] == NO_DATA
+    assert _parts(tmp_path / "r", "f") == {("parking", "rl"): REPRODUCED,
+                                           ("parking", "il"): INCONCLUSIVE}  # fmt: skip
+    assert verdicts["f"] == INCONCLUSIVE
+
+
+def test_region_bounds_decide_as_documented():
+    better = Region(0.0, math.inf, open=True)
+    assert better.verdict(Estimate(0.1, 0.01, 0.2)) == REPRODUCED
+    assert better.verdict(Estimate(0.0, 0.0, 0.0)) == NOT_REPRODUCED  # a tie is no improvement
+    assert better.verdict(Estimate(0.0, -0.1, 0.1)) == INCONCLUSIVE
+    not_worse = Region(-0.1, math.inf, open=False)
+    assert not_worse.verdict(Estimate(-0.1, -0.1, -0.1)) == REPRODUCED  # the margin is allowed
+    assert not_worse.verdict(Estimate(-0.3, -0.4, -0.2)) == NOT_REPRODUCED
+    within = Region(-0.1, 0.1, open=False)
+    assert within.verdict(Estimate(0.3, 0.2, 0.4)) == NOT_REPRODUCED  # better is not "≈"
+    assert within.verdict(Estimate(0.0, -0.2, 0.2)) == INCONCLUSIVE
+    assert within.text() == "|Δ| ≤ 0.1" and better.text() == "Δ > 0"
+
+
+def test_margins_are_those_rqlbench_tune_uses():
+    rule = TuningRule()
+    expected = (rule.success_margin, rule.basic_margin)
+    assert expected == (claims.SUCCESS_MARGIN, claims.RELATIVE_MARGIN)
+
+
+def test_validation_cells_and_sweeps_stay_out_of_the_claims(runs, tmp_path):
+    bad = {("parking", "rql", "il"): (0.95, -5.0, 0.95)}  # would reproduce (b) if it counted
+    _write_run(runs / "tuning" / "parking", bad, split="validation")
+    sweep = {"store_version": 1, "tasks": ["cartpole"], "omegas": [0.1, 1.0]}
+    worse = {("cartpole", "rql", "rl"): (1.0, 300.0, 0.3)}  # would break (a) and (b)
+    _write_run(runs / "omega-cartpole", worse, config=sweep, omega=1.0)
+    assert _verdicts(runs) == EXPECTED
+    text = _document(runs, tmp_path / "out")
+    assert "| tuning/parking | tuning | 0 | 5 |" in text
+    assert "| omega-cartpole | sweep | 5 | 0 |" in text
+    assert "### omega-cartpole: cartpole, mean |x| (lower is better)" in text
+
+
+def _document(runs: Path, out_dir: Path) -> str:
+    paths = write_results(runs, out_dir / "RESULTS.md")
+    return paths[0].read_text(encoding="utf-8")
+
+
+def test_document_numbers_come_from_the_cells(runs, tmp_path):
+    text = _document(runs, tmp_path / "out")
+    # parking, IL prior, rql: success 29, 30, 31 % over the middle seeds -> IQM 30 %
+    assert "| IL | rql | ω' 0.01; 1000 steps | 5 | 100 | 30.0 [" in text
+    assert (
+        "| (b) | Their basic-task performance stays at the prior's level | **not reproduced** |"
+        in text
+    )
+    assert "| parking | prior | 10 | 12.0 s | 2.0 min |" in text  # 10 s training + 2 s eval
+    assert "![parking: per-seed values, IQM and 95 % CI](figures/evidence-parking.png)" in text
+    assert (tmp_path / "out" / "figures" / "evidence-parking.png").stat().st_size > 0
+
+
+def test_regenerating_gives_identical_bytes_wherever_the_files_are(runs, tmp_path):
+    first = _document(runs, tmp_path / "one")
+    moved = tmp_path / "elsewhere" / "results"
+    shutil.copytree(runs, moved)
+    assert _document(moved, tmp_path / "two") == first
+    assert _document(runs, tmp_path / "one") == first
+    assert str(tmp_path) not in first
+
+
+def test_duplicate_main_cells_are_refused_naming_both(runs):
+    _write_run(runs / "again", {("cartpole", "rql", "rl"): SCENARIO[("cartpole", "rql", "rl")]})
+    with pytest.raises(ValueError, match=r"again/cells/cartpole__rql__rl__seed0\.json"):
+        load_evidence(runs)
+
+
+def test_no_runs_give_a_no_results_document_with_every_rule(tmp_path):
+    (tmp_path / "results").mkdir()
+    text = _document(tmp_path / "results", tmp_path / "out")
+    assert "**No results yet:**" in text
+    for claim in claims.CLAIMS:
+        assert f"| ({claim.key}) | {claim.statement} | **no data** |" in text
+        assert claims.rule_text(claim) in text
+
+
+def test_cli_results_writes_the_document_without_torch_or_envs(runs, tmp_path):
+    out = tmp_path / "doc" / "RESULTS.md"
+    heavy = ("torch", "stable_baselines3", "gymnasium", "highway_env", "imitation")
+    code = (
+        "import sys\nfrom rqlbench.cli import main\n"
+        f"assert main(['results', '--runs', {str(runs)!r}, '--out', {str(out)!r}]) == 0\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert out.read_text(encoding="utf-8").startswith("# Results")
+
+
+def test_cli_refuses_a_missing_runs_directory(tmp_path, capsys):
+    assert main(["results", "--runs", str(tmp_path / "nope"), "--out", str(tmp_path / "R.md")]) == 2
+    assert "is not a directory: pass --runs DIR" in capsys.readouterr().err
+
+
+def test_committed_results_md_regenerates_byte_for_byte(tmp_path):
+    runs, committed = REPO / "docs" / "results", REPO / "docs" / "RESULTS.md"
+    regenerated = write_results(runs, tmp_path / "RESULTS.md")[0]
+    assert regenerated.read_bytes() == committed.read_bytes(), (
+        "docs/RESULTS.md does not match docs/results/: regenerate it with `rqlbench results`"
+    )
+    if not find_runs(runs):
+        assert "**No results yet:**" in committed.read_text(encoding="utf-8")
