@@ -67,7 +67,7 @@ def test_plan_resolves_preset_method_and_cell_settings():
     prior = plan_cell(Cell("cartpole", "prior", "rl", 0), "smoke")
     assert prior.steps == 0 and prior.settings == {}  # nothing to train, no learner settings
     mcts = plan_cell(Cell("highway", "rql-mcts", "rl", 0, simulations=7), "quick")
-    assert mcts.settings["num_simulations"] == 7 and mcts.episodes == 5
+    assert mcts.settings["num_simulations"] == 7 and mcts.episodes == 20
     assert plan_cell(Cell("cartpole", "rql", "rl", 0, omega=0.5), "quick").omega == 0.5
 
 
