@@ -95,10 +95,9 @@ class RelabelledTaskReward(gym.Wrapper):
         basic = goal_term + parking.config["collision_reward"] * crashed
         observation = parking.observation_type_parking
         car = _vehicle_polygons(achieved, observation, parking.vehicle)
-        contact = np.zeros(len(achieved))
-        for strip in _boundary_strips(desired, observation):
-            contact = np.maximum(contact, _polygons_intersect(car, strip))
-        addon = -contact
+        strips = np.concatenate(_boundary_strips(desired, observation))  # [2n, 5, 2]: both sides
+        touches = _polygons_intersect(np.concatenate([car, car]), strips)
+        addon = -touches.reshape(2, -1).any(axis=0).astype(np.float64)
         reward = {"addon": addon, "basic": basic, "full": self.env.omega * basic + addon}
         chosen = reward[self.env.reward_mode]
         return float(chosen[0]) if single else chosen
@@ -151,18 +150,25 @@ def _boundary_strips(goals: np.ndarray, observation: Any) -> list[np.ndarray]:
 def _polygons_intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Batched separating-axis test of closed polygons [n, k, 2], as highway-env's
     utils.are_polygons_intersecting (intersecting unless some edge normal separates them)."""
-    separated = np.zeros(len(a), dtype=bool)
-    for polygon in (a, b):
-        edges = polygon[:, 1:] - polygon[:, :-1]
-        normals = np.stack([-edges[..., 1], edges[..., 0]], axis=-1)
-        normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
-        proj_a = np.einsum("npd,nkd->nkp", a, normals)
-        proj_b = np.einsum("npd,nkd->nkp", b, normals)
-        min_a, max_a = proj_a.min(-1), proj_a.max(-1)
-        min_b, max_b = proj_b.min(-1), proj_b.max(-1)
-        gap = np.where(min_a < min_b, min_b - max_a, min_a - max_b)
-        separated |= (gap > 0).any(axis=-1)
-    return (~separated).astype(np.float64)
+    axes = np.concatenate([_edge_normals(a), _edge_normals(b)], axis=1)
+    min_a, max_a = _projection_bounds(a, axes)
+    min_b, max_b = _projection_bounds(b, axes)
+    gap = np.where(min_a < min_b, min_b - max_a, min_a - max_b)
+    return ~(gap > 0).any(axis=-1)
+
+
+def _edge_normals(polygon: np.ndarray) -> np.ndarray:
+    """Unit normals [n, k-1, 2] of a closed polygon's edges."""
+    edges = polygon[:, 1:] - polygon[:, :-1]
+    normals = np.stack([-edges[..., 1], edges[..., 0]], axis=-1)
+    return normals / np.linalg.norm(normals, axis=-1, keepdims=True)
+
+
+def _projection_bounds(polygon: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max [n, k] of each polygon's points [n, p, 2] projected on its axes [n, k, 2]."""
+    points = polygon.transpose(1, 0, 2)[:, :, None, :]  # [p, n, 1, 2]: reduce over the first axis
+    projected = points[..., 0] * axes[..., 0] + points[..., 1] * axes[..., 1]
+    return projected.min(axis=0), projected.max(axis=0)
 
 
 def flatten_goal_observation(model: SAC, env: gym.Env) -> SAC:
