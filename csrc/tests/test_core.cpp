@@ -13,29 +13,12 @@
 #include "mcts/search.h"
 #include "mcts/tabular_model.h"
 #include "mcts/validate.h"
+#include "tests/check.h"
 
 using namespace rqlbench::mcts;
+using namespace rqlbench::testing;
 
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::printf("FAILED: %s\n", what.c_str());
-  }
-}
-
-template <class Exception>
-void check_throws(const std::function<void()>& f, const std::string& what) {
-  try {
-    f();
-  } catch (const Exception&) {
-    return;
-  }
-  check(false, what + " did not throw");
-}
 
 // Rewards uniform in [-1, 1), or sparse: 0 or 1, so that the same Q_R comes out again and again.
 TabularModel random_model(int num_states, int num_actions, uint64_t seed, double terminal_fraction,
@@ -281,7 +264,5 @@ int main() {
   test_sparse_rewards_reach_exact_q();
   test_batch_and_node_cap();
   test_bad_input();
-  std::printf("%s: %d failed\n", failures == 0 ? "core tests passed" : "core tests FAILED",
-              failures);
-  return failures == 0 ? 0 : 1;
+  return report("core");
 }

@@ -20,28 +20,14 @@
 #include "highway/sim.h"
 #include "mcts/batch.h"
 #include "mcts/search.h"
+#include "tests/check.h"
 
 using namespace rqlbench;
+using namespace rqlbench::testing;
 using highway::Car;
 using highway::HighwayState;
 
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok && ++failures <= 30) std::printf("FAILED: %s\n", what.c_str());
-}
-
-template <class Exception>
-void check_throws(const std::function<void()>& f, const std::string& what) {
-  try {
-    f();
-  } catch (const Exception&) {
-    return;
-  }
-  check(false, what + " did not throw");
-}
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
@@ -640,7 +626,5 @@ int main() {
   test_observation_padding_and_rewards();
   test_planning_model(roots);
   test_search();
-  std::printf("%s: %d failed\n", failures == 0 ? "highway tests passed" : "highway tests FAILED",
-              failures);
-  return failures == 0 ? 0 : 1;
+  return report("highway");
 }
