@@ -15,7 +15,7 @@ PAPER_EPISODES = 4000  # the most evaluation episodes any preset runs
 
 
 def test_tuning_runs_only_on_validation_episodes_and_writes_its_choice(tmp_path):
-    out, tuned = tmp_path / "run", tmp_path / "tuned.yaml"
+    out, tuned = tmp_path / "run", tmp_path / "tuned" / "cartpole.yaml"  # a directory to create
     argv = ["tune", "cartpole", "--preset", "smoke", "--methods", "rql", "--omega", "0.01", "0.1"]
     assert main([*argv, "--out", str(out), "--write-to", str(tuned), "--workers", "1"]) == 0
     records = [json.loads(p.read_text()) for p in (out / "cells").glob("*.json")]
