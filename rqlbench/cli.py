@@ -185,11 +185,14 @@ def report_command(args: argparse.Namespace) -> None:
 
 
 def results_command(args: argparse.Namespace) -> None:
-    """Write docs/RESULTS.md (claims, main table, runtime) from the committed run directories."""
+    """Write docs/RESULTS.md (claims, tables, runtimes) and README's headline from docs/results."""
     from rqlbench.report.evidence import write_results
 
-    paths = write_results(Path(args.runs), Path(args.out), args.figures and Path(args.figures))
-    print(f"wrote {paths[0]} and {len(paths) - 1} figures")
+    readme = None if args.readme == "none" else Path(args.readme)
+    figures = args.figures and Path(args.figures)
+    paths = write_results(Path(args.runs), Path(args.out), figures, readme)
+    block = f" and {readme}'s results block" if readme else ""
+    print(f"wrote {paths[0]}, {len(paths) - 1} figures{block}")
 
 
 def _tuple(values: list | None) -> tuple | None:
@@ -290,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="docs/results", help="run directories (docs/results)")
     p.add_argument("--out", default="docs/RESULTS.md", help="the document (docs/RESULTS.md)")
     p.add_argument("--figures", help="figure directory (OUT's directory/figures)")
+    p.add_argument("--readme", default="README.md",
+                   help="whose results block to rewrite, or none (README.md)")  # fmt: skip
     p.set_defaults(run=results_command)
     return parser
 

@@ -22,7 +22,7 @@ from rqlbench.report.claims import (
     Estimate,
     Region,
 )
-from rqlbench.report.evidence import find_runs, load_evidence, write_results
+from rqlbench.report.evidence import README_MARKERS, find_runs, load_evidence, write_results
 from rqlbench.runner.tuning import TuningRule
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,6 +248,8 @@ def test_no_runs_give_a_no_results_document_with_every_rule(tmp_path):
 
 def test_cli_results_writes_the_document_without_torch_or_envs(runs, tmp_path):
     out = tmp_path / "doc" / "RESULTS.md"
+    start, end = README_MARKERS
+    (tmp_path / "README.md").write_text(f"intro\n{start}\nold\n{end}\nend\n")
     heavy = ("torch", "stable_baselines3", "gymnasium", "highway_env", "imitation")
     code = (
         "import sys\nfrom rqlbench.cli import main\n"
@@ -260,6 +262,9 @@ def test_cli_results_writes_the_document_without_torch_or_envs(runs, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert out.read_text(encoding="utf-8").startswith("# Results")
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")  # the default --readme
+    assert readme.startswith("intro\n") and readme.endswith(f"{README_MARKERS[1]}\nend\n")
+    assert "old" not in readme and "[doc/RESULTS.md](doc/RESULTS.md)" in readme
 
 
 def test_cli_refuses_a_missing_runs_directory(tmp_path, capsys):
@@ -275,3 +280,9 @@ def test_committed_results_md_regenerates_byte_for_byte(tmp_path):
     )
     if not find_runs(runs):
         assert "**No results yet:**" in committed.read_text(encoding="utf-8")
+    readme = tmp_path / "README.md"
+    shutil.copy(REPO / "README.md", readme)
+    write_results(runs, tmp_path / "docs" / "RESULTS.md", readme=readme)
+    generated = readme.read_text(encoding="utf-8").split(README_MARKERS[0])[1]
+    committed_block = (REPO / "README.md").read_text(encoding="utf-8").split(README_MARKERS[0])[1]
+    assert generated == committed_block, "README's results block is stale: run `rqlbench results`"
