@@ -99,7 +99,7 @@ def select(store: RunStore, rule: TuningRule) -> dict[str, Any]:
     summaries = _summaries(store)
     priors = {kind: s for (method, kind, _), s in summaries.items() if method == "prior"}
     sweep: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for (method, kind, omega), summary in sorted(summaries.items(), key=lambda kv: str(kv[0])):
+    for (method, kind, omega), summary in sorted(summaries.items(), key=_by_weight):
         if method != "prior":
             sweep[method][kind].append({"omega": omega, **summary})
     chosen: dict[str, dict[str, Any]] = {}
@@ -111,13 +111,17 @@ def select(store: RunStore, rule: TuningRule) -> dict[str, Any]:
     return {"chosen": chosen, "prior": priors, "sweep": {m: dict(k) for m, k in sweep.items()}}
 
 
-def _choose(candidates: list[dict], prior: dict, rule: TuningRule) -> dict[str, Any]:
-    def feasible(c: dict) -> bool:
-        return c["success"] >= prior["success"] - rule.success_margin and c["basic"] >= prior[
-            "basic"
-        ] - rule.basic_margin * abs(prior["basic"])
+def _by_weight(item: tuple) -> tuple:
+    (method, kind, omega), _ = item
+    return method, kind, -1.0 if omega is None else omega
 
-    qualified = [c for c in candidates if feasible(c)]
+
+def _choose(candidates: list[dict], prior: dict, rule: TuningRule) -> dict[str, Any]:
+    least_success = prior["success"] - rule.success_margin
+    least_basic = prior["basic"] - rule.basic_margin * abs(prior["basic"])
+    qualified = [
+        c for c in candidates if c["success"] >= least_success and c["basic"] >= least_basic
+    ]
     if qualified:
         best = max(qualified, key=lambda c: c["addon"])
     else:
