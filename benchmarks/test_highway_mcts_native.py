@@ -18,6 +18,7 @@ from rqlbench.evaluation import evaluate
 from rqlbench.mcts import search
 from rqlbench.mcts.native_planner import NativeHighwayPlanner
 from rqlbench.methods import MethodRun, run_method
+from rqlbench.runner.grid import Cell, plan_cell
 from rqlbench.tasks import get_task
 from rqlbench.zoo import load_shipped_prior
 
@@ -48,7 +49,8 @@ def _rql_mcts(highway, benchmark, native: bool):
     """The rql-mcts policy with the task's omega' and the paper's settings (tiny in smoke runs)."""
     task, prior = highway
     settings = {**(SMOKE if benchmark.disabled else PAPER), "native": native}
-    omega = task.config()["methods"]["rql-mcts"]["omega"]
+    omega = plan_cell(Cell("highway", "rql-mcts", "rl", 0), "paper").omega  # the RL prior's ω'
+
     run = MethodRun(task=task, prior_model=prior, steps=0, seed=0, omega=omega, settings=settings)
     policy = run_method("rql-mcts", run)
     assert isinstance(policy, NativeHighwayPlanner) == native, type(policy).__name__
