@@ -145,7 +145,10 @@ class TaskRewardWrapper(gym.Wrapper):
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
         obs, base_reward, terminated, truncated, info = self.env.step(action)
-        r = self.task.rewards(self.env, action, float(base_reward), info)
+        # A native port of the task's env computes the task's rewards with its step.
+        r = getattr(self.env.unwrapped, "step_rewards", None)
+        if r is None:
+            r = self.task.rewards(self.env, action, float(base_reward), info)
         basic, addon = float(r.basic), float(r.addon)
         info = {**info, "basic_reward": basic, "addon_reward": addon, **r.ingredients}
         chosen = {"addon": addon, "basic": basic, "full": self.omega * basic + addon}

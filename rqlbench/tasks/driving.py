@@ -53,9 +53,6 @@ class Highway(Task):
 
     def rewards(self, env: gym.Env, action: Any, base_reward: float, info: dict) -> StepRewards:
         highway = env.unwrapped
-        native_rewards = getattr(highway, "step_rewards", None)
-        if native_rewards is not None:  # the native env computed them with the step
-            return native_rewards
         vehicle = highway.vehicle
         lanes = len(highway.road.network.all_side_lanes(vehicle.lane_index))
         # As highway-env's own reward: the lane the controller is heading to, forward speed.

@@ -22,7 +22,6 @@ OTHER_VEHICLES = 30
 SPEED_LIMIT = 30.0
 EGO_SPEED, EGO_SPACING = 25, 1.5
 DELTA_RANGE = (3.5, 4.5)  # IDMVehicle.DELTA_RANGE: the only randomised IDM parameter
-DURATION = 40
 
 
 def _create_random(rng: np.random.Generator, speed: float | None, spacing: float, xs: list):
@@ -64,8 +63,8 @@ def initial_state(rng: np.random.Generator) -> dict[str, Any]:
 class NativeHighwayEnv(gym.Env):
     """rqlbench's highway task on the native simulator: Kinematics 5×5, DiscreteMetaAction.
 
-    `step` returns the task's basic reward (the TaskRewardWrapper picks the one a learner sees);
-    `step_rewards` holds the step's basic and add-on rewards and metric ingredients.
+    `step` returns the task's basic reward; `step_rewards` holds the step's basic and add-on
+    rewards and metric ingredients, computed natively, which TaskRewardWrapper takes as they are.
     """
 
     def __init__(self) -> None:
