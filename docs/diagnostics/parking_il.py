@@ -1,0 +1,125 @@
+"""Why RSAC from parking's IL prior stopped parking (issue 13, item 6).
+
+    python docs/diagnostics/parking_il.py [--out DIR]   # resumable; DIR/results.json
+
+1. Each prior off its own path: success when its first K steps are perturbed (its deterministic
+   action plus Gaussian noise, std 0.5, clipped), K = 0, 10, 20, then the prior drives alone.
+2. RSAC from the IL prior at 20k steps, one seed, over ω' (ω = ω'/α from ~1 to ~40 with the IL
+   prior's α = 0.168; the RL prior's ω' = 0.2 is ω ≈ 43) × α̂ (auto from the prior's α, as the
+   task YAML states, or fixed at the prior's α).
+3. The budget curve at the setting that failed (ω' 0.2, α̂ auto): 20k, 50k, 100k, 200k, 300k.
+
+Every evaluation: deterministic episodes on validation env seeds (from 20000), never the
+evaluation seeds. The recipe is the runner's (`MethodRun.learner_kwargs`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rqlbench.algorithms import RSAC
+from rqlbench.evaluation import evaluate, summarize
+from rqlbench.methods.common import MethodRun, prior_temperature
+from rqlbench.tasks import get_task
+from rqlbench.zoo import load_shipped_prior, prior_from_model
+
+TASK = get_task("parking")
+VALIDATION_SEED = 20_000
+EPISODES = 20
+PERTURBED_STEPS = (0, 10, 20)
+OMEGAS = (0.2, 1.0, 7.0)
+CURVE = (20_000, 50_000, 100_000, 200_000, 300_000)
+FAILED = {"omega": 0.2, "alpha_hat": "auto"}
+
+
+def perturbed_success(model, steps: int, episodes: int = 50, noise: float = 0.5) -> float:
+    env = TASK.make_env("addon")
+    rng = np.random.default_rng(0)
+    successes = 0
+    for seed in range(VALIDATION_SEED, VALIDATION_SEED + episodes):
+        obs, _ = env.reset(seed=seed)
+        infos, t, done = [], 0, False
+        while not done:
+            action, _ = model.predict(obs, deterministic=True)
+            if t < steps:
+                action = np.clip(action + rng.normal(0, noise, action.shape), -1, 1)
+            obs, _, terminated, truncated, info = env.step(action)
+            infos.append(info)
+            t, done = t + 1, terminated or truncated
+        successes += bool(TASK.success(infos, terminated, truncated))
+    return successes / episodes
+
+
+def make_rsac(prior_model, omega: float, alpha_hat: str) -> RSAC:
+    """RSAC as the runner builds it; alpha_hat "fixed" pins α̂ at the prior's α."""
+    settings = {} if alpha_hat == "auto" else {"ent_coef": prior_temperature(prior_model)}
+    run = MethodRun(TASK, prior_model, steps=0, seed=0, omega=omega, settings=settings)
+    kwargs = run.learner_kwargs()
+    return RSAC(prior_from_model(prior_model), run.make_env("addon"), omega=omega, **kwargs)
+
+
+def train_to(model: RSAC, steps: int, checkpoint: Path) -> RSAC:
+    """Trains `model` on to `steps` environment steps, then saves it with its replay buffer."""
+    model.learn(steps - model.num_timesteps, reset_num_timesteps=model.num_timesteps == 0)
+    model.save(checkpoint / "model.zip")
+    model.save_replay_buffer(checkpoint / "buffer.pkl")
+    (checkpoint / "steps").write_text(str(steps))
+    return model
+
+
+def resume(prior_model, setting: dict, checkpoint: Path) -> RSAC:
+    if (checkpoint / "steps").is_file():
+        model = RSAC.load(checkpoint / "model.zip", env=TASK.make_env("addon"))
+        model.load_replay_buffer(checkpoint / "buffer.pkl")
+        return model
+    checkpoint.mkdir(parents=True, exist_ok=True)
+    return make_rsac(prior_model, setting["omega"], setting["alpha_hat"])
+
+
+def evaluation(model) -> dict:
+    summary = summarize(evaluate(model, TASK, EPISODES, seed=VALIDATION_SEED))
+    return {**summary, "alpha_hat_final": prior_temperature(model)}  # α̂ where training ended
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="runs/parking-il-diagnosis")
+    out = Path(parser.parse_args().out)
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.is_file() else {}
+
+    def record(key: str, value) -> None:
+        results[key] = value
+        results_path.write_text(json.dumps(results, indent=1))
+        print(key, json.dumps(value), flush=True)
+
+    torch.set_num_threads(1)
+    models = {kind: load_shipped_prior("parking", kind) for kind in ("rl", "il")}
+    for kind, model in models.items():
+        for steps in PERTURBED_STEPS:
+            key = f"prior {kind}: success with {steps} perturbed steps"
+            if key not in results:
+                record(key, perturbed_success(model, steps))
+
+    def point(setting: dict, steps: int) -> None:
+        name = f"omega{setting['omega']}-{setting['alpha_hat']}"
+        key = f"rsac il {name} at {steps}"
+        if key not in results:
+            model = train_to(resume(models["il"], setting, out / name), steps, out / name)
+            record(key, evaluation(model))
+
+    grid = [{"omega": omega, "alpha_hat": a} for omega in OMEGAS for a in ("auto", "fixed")]
+    for setting in sorted(grid, key=lambda s: s != FAILED):  # the failed one starts the curve
+        point(setting, CURVE[0])
+    for steps in CURVE[1:]:
+        point(FAILED, steps)
+
+
+if __name__ == "__main__":
+    main()
