@@ -91,7 +91,7 @@ def _cell(task, method, prior, seed, values, split="evaluation", omega=0.01, sec
 
 def _write_run(run_dir, rows, seeds=range(5), config=None, **cell_options):
     """A run directory: config.yaml, environment.json and one cell file per row and seed."""
-    (run_dir / "cells").mkdir(parents=True)
+    (run_dir / "cells").mkdir(parents=True, exist_ok=True)
     config = config or {"store_version": 1, "tasks": ["cartpole"], "preset": "quick"}
     (run_dir / "config.yaml").write_text(json.dumps(config))  # JSON is YAML
     environment = {"packages": {"torch": "2.13.0"}, "git": "0123456789abcdef", "python": "3.11",
@@ -202,6 +202,23 @@ def test_validation_cells_and_sweeps_stay_out_of_the_claims(runs, tmp_path):
     assert "| tuning/parking | tuning | 0 | 5 |" in text
     assert "| omega-cartpole | sweep | 5 | 0 |" in text
     assert "### omega-cartpole: cartpole, mean |x| (lower is better)" in text
+
+
+def test_tuning_sweeps_are_shown_with_the_weight_the_main_run_used(runs, tmp_path):
+    tuning = runs / "tuning" / "parking"
+    for omega, values in ((0.002, (0.2, -9.0, 0.9)), (0.01, (0.3, -8.0, 0.7))):
+        _write_run(tuning, {("parking", "rql", "il"): values}, seeds=[0], split="validation",
+                   omega=omega)  # fmt: skip
+        for path in (tuning / "cells").glob("*seed0.json"):
+            path.rename(path.with_name(f"{path.stem}__omega{omega}__validation.json"))
+    text = _document(runs, tmp_path / "out")
+    section = text.split("## Tuning sweeps (validation episodes)")[1]
+    # one seed: the row holds that cell's means (seed 0 shifts each value by -2 * NOISE)
+    assert "| IL | rql | 0.002 | 100 | 18.00 | -9.02 | 89.90 | -0.899 |" in section
+    assert "| IL | rql | **0.01** | 100 | 28.00 | -8.02 | 69.90 | -0.699 |" in section
+    assert "![parking: the tuning sweeps](figures/tuning-parking.png)" in section
+    assert (tmp_path / "out" / "figures" / "tuning-parking.png").stat().st_size > 0
+    assert _verdicts(runs) == EXPECTED  # validation cells stay out of the claims
 
 
 def _document(runs: Path, out_dir: Path) -> str:

@@ -34,6 +34,7 @@ from rqlbench.results_format import STORE_VERSION
 COMMAND = "rqlbench results --runs docs/results --out docs/RESULTS.md"
 NOTES = "NOTES.md"  # hand-written discussion in the runs directory, included verbatim
 FIGURE_PREFIX = "evidence-"
+TUNING_PREFIX = "tuning-"
 COLUMNS = ("success", "basic_return", "metric", "addon_return")  # per-seed means of episodes
 PRIOR_COLORS = {"RL prior": "#4c72b0", "IL prior": "#dd8452"}
 README_MARKERS = ("<!-- results:start -->", "<!-- results:end -->")  # the headline in README.md
@@ -45,6 +46,7 @@ class Evidence:
 
     runs: pd.DataFrame  # name, kind, cells, skipped, config, environment
     cells: pd.DataFrame  # run, kind, cell keys, per-seed means (COLUMNS), timings, metric info
+    validation: pd.DataFrame  # the tuning sweeps' cells (validation episodes), same columns
 
 
 def find_runs(root: Path) -> list[Path]:
@@ -60,7 +62,7 @@ def find_runs(root: Path) -> list[Path]:
 
 def load_evidence(root: Path) -> Evidence:
     """Every run under `root` and its evaluation cells (main runs checked for duplicate cells)."""
-    runs, cells = [], []
+    runs, cells, validation = [], [], []
     for run in find_runs(root):
         name = run.relative_to(root).as_posix()
         config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8")) or {}
@@ -72,9 +74,11 @@ def load_evidence(root: Path) -> Evidence:
             "config": _config_text(config), "environment": _environment_text(run),
         })  # fmt: skip
         cells += [_cell_row(record, name, kind) for record in kept]
+        validation += [_cell_row(r, name, "tuning") for r in records if r not in kept]
     frame = pd.DataFrame(cells, columns=CELL_COLUMNS)
     _check_duplicates(frame[frame["kind"] == "main"])
-    return Evidence(pd.DataFrame(runs, columns=RUN_COLUMNS), ordered(frame))
+    tuning = ordered(pd.DataFrame(validation, columns=CELL_COLUMNS))
+    return Evidence(pd.DataFrame(runs, columns=RUN_COLUMNS), ordered(frame), tuning)
 
 
 RUN_COLUMNS = ["name", "kind", "cells", "skipped", "config", "environment"]
@@ -163,7 +167,7 @@ def write_results(
     figures = figures or out.parent / "figures"
     out.parent.mkdir(parents=True, exist_ok=True)
     main = evidence.cells[evidence.cells["kind"] == "main"]
-    figure_paths = write_figures(main, figures)
+    figure_paths = write_figures(main, evidence.validation, figures)
     link = Path(os.path.relpath(figures, out.parent)).as_posix()
     notes = runs / NOTES
     verdicts = claims.judge_all(main)
@@ -211,7 +215,7 @@ def with_block(readme: Path, block: str) -> str:
 def results_markdown(
     evidence: Evidence, verdicts: list[ClaimResult], figures: str, notes: str = ""
 ) -> str:
-    """The whole document: method, claims, main table, sweeps, runtime, runs."""
+    """The whole document: method, claims, main table, sweeps, tuning, runtime, runs."""
     main = evidence.cells[evidence.cells["kind"] == "main"]
     sections = [_header(evidence), _claims_section(verdicts)]
     if not main.empty:
@@ -221,6 +225,8 @@ def results_markdown(
     sweeps = evidence.cells[evidence.cells["kind"] == "sweep"]
     if not sweeps.empty:
         sections.append(_sweep_section(sweeps))
+    if not evidence.validation.empty:
+        sections.append(_tuning_section(evidence.validation, main, figures))
     if not main.empty:
         sections.append(_runtime_section(main, evidence.runs))
     sections.append(_runs_section(evidence.runs))
@@ -386,6 +392,45 @@ def _sweep_section(sweeps: pd.DataFrame) -> str:
     return text
 
 
+def _tuning_section(validation: pd.DataFrame, main: pd.DataFrame, figures: str) -> str:
+    text = (
+        "## Tuning sweeps (validation episodes)\n\n"
+        "`rqlbench tune TASK` ran every method at each candidate weight on the validation "
+        "episodes (env seeds from 20000, disjoint from the evaluation seeds) and chose by the "
+        "rule in `rqlbench/tasks/configs/tuned/TASK.yaml`; **bold** marks the weight the main "
+        "run used. The figure is the ω' trade-off: basic against add-on return along each "
+        "method's sweep (bigger dots for bigger ω'), the prior as a star, the chosen weight "
+        "ringed.\n\n"
+    )
+    for task, rows in validation.groupby("task", sort=False):
+        chosen = _chosen_weights(main[main["task"] == task])
+        table = pd.DataFrame([_tuning_row(row, chosen) for row in rows.itertuples()])
+        text += f"### {task}: {_metric_title(rows)}\n\n"
+        text += f"![{task}: the tuning sweeps]({figures}/{_figure_name(task, TUNING_PREFIX)})\n\n"
+        text += f"<details><summary>{len(rows)} validation cells</summary>\n\n"
+        text += markdown_table(table) + "\n</details>\n\n"
+    return text
+
+
+def _chosen_weights(main: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """(method, prior) → the ω' its main-run cells used."""
+    return {(r.method, r.prior): r.omega for r in main.itertuples() if pd.notna(r.omega)}
+
+
+def _tuning_row(row: Any, chosen: dict[tuple[str, str], float]) -> dict[str, str]:
+    rate = is_rate_metric(row.metric_name)
+    weight = MISSING if pd.isna(row.omega) else plain(float(row.omega))
+    if chosen.get((row.method, row.prior)) == row.omega:
+        weight = f"**{weight}**"
+    return {
+        "Prior": row.prior.upper(), "Method": row.method, "ω'": weight,
+        "Episodes": str(row.episodes), "Success (%)": number(100 * row.success),
+        "Basic return": number(row.basic_return),
+        row.metric_name + (" (%)" if rate else ""): number(row.metric * (100 if rate else 1)),
+        "Add-on return": number(row.addon_return),
+    }  # fmt: skip
+
+
 def _runtime_section(main: pd.DataFrame, runs: pd.DataFrame) -> str:
     seconds = main.assign(wall=main["train_seconds"] + main["eval_seconds"])
     rows = []
@@ -433,17 +478,20 @@ def _runs_section(runs: pd.DataFrame) -> str:
 # --- figures ------------------------------------------------------------------------------
 
 
-def _figure_name(task: str) -> str:
-    return f"{FIGURE_PREFIX}{task}.png"
+def _figure_name(task: str, prefix: str = FIGURE_PREFIX) -> str:
+    return f"{prefix}{task}.png"
 
 
-def write_figures(main: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Per task: success, basic return and metric per method (seeds, IQM, CI); stale removed."""
-    if not main.empty:
+def write_figures(main: pd.DataFrame, validation: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Per task: the main results (seeds, IQM, CI) and the tuning trade-off; stale removed."""
+    if not (main.empty and validation.empty):
         out_dir.mkdir(parents=True, exist_ok=True)
     paths = [_task_figure(task, rows, out_dir) for task, rows in main.groupby("task", sort=False)]
-    for stale in set(out_dir.glob(f"{FIGURE_PREFIX}*.png")) - set(paths):
-        stale.unlink()
+    for task, rows in validation.groupby("task", sort=False):
+        paths.append(_tuning_figure(task, rows, main[main["task"] == task], out_dir))
+    for prefix in (FIGURE_PREFIX, TUNING_PREFIX):
+        for stale in set(out_dir.glob(f"{prefix}*.png")) - set(paths):
+            stale.unlink()
     return paths
 
 
@@ -471,7 +519,41 @@ def _task_figure(task: str, rows: pd.DataFrame, out_dir: Path) -> Path:
         ax.set(xlabel="Method", ylabel=label, title=label)
         ax.tick_params(axis="x", labelrotation=30)
     fig.suptitle(f"{task}: per-seed values (dots), IQM and 95 % stratified-bootstrap CI")
-    path = out_dir / _figure_name(task)
+    return _save(fig, out_dir / _figure_name(task))
+
+
+def _tuning_figure(task: str, rows: pd.DataFrame, main: pd.DataFrame, out_dir: Path) -> Path:
+    kinds = list(rows["prior"].unique())
+    fig = Figure(figsize=(6 * len(kinds) + 1.5, 5), layout="constrained")
+    chosen = _chosen_weights(main)
+    methods = [m for m in rows["method"].unique() if m != "prior"]
+    weights = sorted(rows["omega"].dropna().unique())
+    step = 105 / max(len(weights) - 1, 1)  # dot areas 15 to 120, growing with ω'
+    sizes = {plain(float(w)): 15 + step * i for i, w in enumerate(weights)}
+    legend: dict[str, Any] = {}
+    for ax, kind in zip(fig.subplots(1, len(kinds), squeeze=False)[0], kinds, strict=True):
+        data = rows[rows["prior"] == kind]
+        sweeps = data[data["method"] != "prior"].sort_values("omega")
+        sweeps = sweeps.assign(**{"ω'": sweeps["omega"].map(lambda w: plain(float(w)))})
+        common = {"data": sweeps, "x": "addon_return", "y": "basic_return", "hue": "method",
+                  "hue_order": methods, "ax": ax}  # fmt: skip
+        sns.lineplot(**common, sort=False, legend=False, estimator=None)
+        sns.scatterplot(**common, size="ω'", sizes=sizes, size_order=list(sizes))
+        prior = data[data["method"] == "prior"]
+        ax.scatter(prior["addon_return"], prior["basic_return"], marker="*", s=300, c="black",
+                   label="prior", zorder=3)  # fmt: skip
+        is_chosen = [chosen.get((r.method, kind)) == r.omega for r in sweeps.itertuples()]
+        ax.scatter(sweeps[is_chosen]["addon_return"], sweeps[is_chosen]["basic_return"], s=250,
+                   facecolors="none", edgecolors="black", label="chosen", zorder=3)  # fmt: skip
+        ax.set(xlabel="Add-on return", ylabel="Basic return", title=f"{kind.upper()} prior")
+        legend |= dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+        ax.get_legend().remove()
+    fig.legend(legend.values(), legend.keys(), loc="outside right upper", fontsize="small")
+    fig.suptitle(f"{task}: the tuning sweeps on validation episodes (one seed per weight)")
+    return _save(fig, out_dir / _figure_name(task, TUNING_PREFIX))
+
+
+def _save(fig: Figure, path: Path) -> Path:
     save = partial(fig.savefig, format="png", dpi=110, metadata={"Software": None})
     return write_atomic(path, save)
 
