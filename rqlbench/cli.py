@@ -131,6 +131,7 @@ def tune_command(args: argparse.Namespace) -> None:
     from rqlbench.runner.tuning import select, tuned_methods, tuning_settings, write_tuned_config
 
     candidates, rule = tuning_settings(args.task)
+    budget = preset_config(args.task, args.preset)
     methods = tuned_methods(args.task, args.methods)
     spec = RunSpec(
         tasks=(args.task,), preset=args.preset, methods=tuple(methods),
@@ -145,7 +146,8 @@ def tune_command(args: argparse.Namespace) -> None:
         "rule": rule.describe(),
         "validation": {
             "preset": args.preset, "candidates": list(spec.omegas),
-            "seeds": args.seeds or int(preset_config(args.task, args.preset)["seeds"]),
+            "seeds": args.seeds or int(budget["seeds"]),
+            "steps": int(budget.get("tuning_steps", budget["steps"])),
             "first_env_seed": VALIDATION_SEED,  # evaluation episodes start at 10000
         },
     }  # fmt: skip

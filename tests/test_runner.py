@@ -89,6 +89,20 @@ def test_a_preset_simulator_must_be_known(monkeypatch):
         plan_cell(Cell("cartpole", "rql", "rl", 0), "quick")
 
 
+def test_a_preset_may_tune_on_a_shorter_budget_than_it_evaluates(monkeypatch):
+    task = get_task("cartpole")
+    settings = task.config()
+    settings["presets"]["quick"]["tuning_steps"] = 1234
+    monkeypatch.setattr(type(task), "config", lambda self: settings)
+    validation = Cell("cartpole", "rql", "rl", 0, omega=0.01, split="validation")
+    assert plan_cell(validation, "quick").steps == 1234
+    assert (
+        plan_cell(Cell("cartpole", "rql", "rl", 0), "quick").steps
+        == settings["presets"]["quick"]["steps"]
+    )
+    assert plan_cell(Cell("cartpole", "prior", "rl", 0, split="validation"), "quick").steps == 0
+
+
 def test_a_task_may_set_omega_per_prior_kind(monkeypatch):
     task = get_task("cartpole")
     settings = task.config()

@@ -89,7 +89,11 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
     omega = cell.omega if cell.omega is not None else override.get("omega", method.get("omega"))
     if isinstance(omega, dict):  # one omega' per prior kind
         omega = omega.get(cell.prior)
-    steps = int(override.get("steps", budget["steps"])) if trains else 0
+    # A preset may tune on a shorter budget than it evaluates (tuning_steps: parking's 50k-step
+    # cells are tuned at 20k, five candidates per method being five times the main run's cost).
+    tuning = cell.split == "validation" and "tuning_steps" in budget
+    steps = int(override.get("steps", budget["tuning_steps" if tuning else "steps"]))
+    steps = steps if trains else 0
     episodes = int(override.get("episodes", budget["episodes"]))
     if episodes > VALIDATION_SEED - EVAL_SEED:  # evaluation seeds would reach validation ones
         raise ValueError(
