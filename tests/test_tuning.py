@@ -31,7 +31,8 @@ def test_tuning_runs_only_on_validation_episodes_and_writes_its_choice(tmp_path)
     assert set(chosen["omega"]) == {"rl", "il"}
     assert chosen["validation"]["candidates"] == [0.01, 0.1]
     assert chosen["validation"]["first_env_seed"] == VALIDATION_SEED
-    assert chosen["validation"]["steps"] == get_task("cartpole").config()["presets"]["smoke"]["steps"]
+    smoke = get_task("cartpole").config()["presets"]["smoke"]
+    assert chosen["validation"]["steps"] == smoke.get("tuning_steps", smoke["steps"])
     # The choice is the rule's on the stored sweep.
     expected = select(RunStore(out), TuningRule())["chosen"]["rql"]
     assert chosen["omega"] == {kind: c["omega"] for kind, c in expected.items()}
