@@ -10,7 +10,10 @@
    at the RL prior's α = 0.0046) on the IL prior, which separates the prior from the temperature.
    Besides success, how many episodes end early without parking (a crash into a wall: every
    step of the customized objective may cost, α̂·log π̂ included, and a crash stops the costs).
-3. The budget curve at the setting that failed (ω' 0.2, α̂ auto): 20k, 50k, 100k, 200k, 300k.
+3. Handover: the customized policy of the failed setting (20k) drives the first K = 10, 20 steps,
+   then each prior drives alone: does the prior still park from where the customized policy
+   leads (the distribution shift of the paper's section 6)?
+4. The budget curve at the setting that failed (ω' 0.2, α̂ auto): 20k, 50k, 100k, 200k, 300k.
 
 Every evaluation: deterministic episodes on validation env seeds (from 20000), never the
 evaluation seeds. The recipe is the runner's (`MethodRun.learner_kwargs`).
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,28 +40,45 @@ TASK = get_task("parking")
 VALIDATION_SEED = 20_000
 EPISODES = 20
 PERTURBED_STEPS = (0, 10, 20)
+HANDOVER_STEPS = (10, 20)
 OMEGAS = (0.2, 1.0, 7.0)
 CURVE = (20_000, 50_000, 100_000, 200_000, 300_000)
 FAILED = {"omega": 0.2, "alpha_hat": "auto"}
 RL_SETTING = {"omega": 0.2, "alpha_hat": 0.0046}  # the RL prior's ω' and α: ω'/α̂ ≈ 43
 
 
-def perturbed_success(model, steps: int, episodes: int = 50, noise: float = 0.5) -> float:
+def success_after(first: Callable, steps: int, then, episodes: int = 50) -> float:
+    """Success rate when `first(obs)` acts for the first `steps` steps and `then` (a model,
+    deterministic) drives the rest of the episode."""
     env = TASK.make_env("addon")
-    rng = np.random.default_rng(0)
     successes = 0
     for seed in range(VALIDATION_SEED, VALIDATION_SEED + episodes):
         obs, _ = env.reset(seed=seed)
         infos, t, done = [], 0, False
         while not done:
-            action, _ = model.predict(obs, deterministic=True)
-            if t < steps:
-                action = np.clip(action + rng.normal(0, noise, action.shape), -1, 1)
+            action = first(obs) if t < steps else then.predict(obs, deterministic=True)[0]
             obs, _, terminated, truncated, info = env.step(action)
             infos.append(info)
             t, done = t + 1, terminated or truncated
         successes += bool(TASK.success(infos, terminated, truncated))
     return successes / episodes
+
+
+def perturbed_success(model, steps: int, noise: float = 0.5) -> float:
+    rng = np.random.default_rng(0)
+
+    def noisy(obs: np.ndarray) -> np.ndarray:
+        action = model.predict(obs, deterministic=True)[0]
+        return np.clip(action + rng.normal(0, noise, action.shape), -1, 1)
+
+    return success_after(noisy, steps, model)
+
+
+def handover_success(customized, steps: int, prior) -> float:
+    """The customized policy drives `steps` steps, then the prior: does the prior still park
+    from the states the customized policy leads to (the paper's section 6 on distribution
+    shift)?"""
+    return success_after(lambda obs: customized.predict(obs, deterministic=True)[0], steps, prior)
 
 
 def make_rsac(prior_model, omega: float, alpha_hat: str | float) -> RSAC:
@@ -72,6 +94,7 @@ def train_to(model: RSAC, steps: int, checkpoint: Path) -> RSAC:
     """Trains `model` on to `steps` environment steps, then saves it with its replay buffer."""
     model.learn(steps - model.num_timesteps, reset_num_timesteps=model.num_timesteps == 0)
     model.save(checkpoint / "model.zip")
+    shutil.copy(checkpoint / "model.zip", checkpoint / f"model-{steps}.zip")  # for handovers
     model.save_replay_buffer(checkpoint / "buffer.pkl")
     (checkpoint / "steps").write_text(str(steps))
     return model
@@ -126,10 +149,17 @@ def main() -> None:
             model = train_to(resume(models["il"], setting, out / name), steps, out / name)
             record(key, evaluation(model))
 
+    point(FAILED, CURVE[0])
+    customized = RSAC.load(out / "omega0.2-auto" / f"model-{CURVE[0]}.zip")
+    for kind, prior in models.items():
+        for steps in HANDOVER_STEPS:
+            key = f"handover after {steps} steps of rsac il omega0.2-auto at {CURVE[0]}: {kind}"
+            if key not in results:
+                record(key, handover_success(customized, steps, prior))
     grid = [{"omega": omega, "alpha_hat": a} for omega in OMEGAS for a in ("auto", "fixed")]
-    for setting in [FAILED, RL_SETTING, *(s for s in grid if s != FAILED)]:
-        point(setting, CURVE[0])  # FAILED's 20k point starts the curve
-    for steps in CURVE[1:]:
+    for setting in [RL_SETTING, *(s for s in grid if s != FAILED)]:
+        point(setting, CURVE[0])
+    for steps in CURVE[1:]:  # the failed setting on to 300k
         point(FAILED, steps)
 
 
