@@ -204,6 +204,18 @@ def test_validation_cells_and_sweeps_stay_out_of_the_claims(runs, tmp_path):
     assert "### omega-cartpole: cartpole, mean |x| (lower is better)" in text
 
 
+def test_planner_sweeps_show_the_median_planning_time_per_decision(runs, tmp_path):
+    budget = {"store_version": 1, "tasks": ["highway"], "simulations": [150]}
+    _write_run(runs / "budget", {("highway", "rql-mcts", "rl"): (0.5, 20.0, 0.9)}, config=budget)
+    for seed, path in enumerate(sorted((runs / "budget" / "cells").glob("*.json"))):
+        record = json.loads(path.read_text())
+        record["decision_seconds"] = 0.010 + 0.001 * seed  # 10 to 14 ms: the median is 12
+        path.write_text(json.dumps(record))
+    section = _document(runs, tmp_path / "out").split("### budget: highway")[1]
+    assert "| Planning (ms/decision, median) |" in section
+    assert section.split("| RL | rql-mcts |")[1].split("\n")[0].endswith("| 12 |")
+
+
 def test_tuning_sweeps_are_shown_with_the_weight_the_main_run_used(runs, tmp_path):
     tuning = runs / "tuning" / "parking"
     for omega, values in ((0.002, (0.2, -9.0, 0.9)), (0.01, (0.3, -8.0, 0.7))):

@@ -85,7 +85,7 @@ RUN_COLUMNS = ["name", "kind", "cells", "skipped", "config", "environment"]
 CELL_COLUMNS = [
     "run", "file", "kind", "task", "method", "prior", "seed", "omega", "simulations", "steps",
     "episodes", *COLUMNS, "metric_name", "metric_higher_is_better", "train_seconds",
-    "eval_seconds",
+    "eval_seconds", "decision_seconds",
 ]  # fmt: skip
 
 
@@ -122,6 +122,7 @@ def _cell_row(record: dict[str, Any], run: str, kind: str) -> dict[str, Any]:
         "episodes": len(episodes), **means, "metric_name": record["metric_name"],
         "metric_higher_is_better": bool(record.get("metric_higher_is_better", True)),
         "train_seconds": record.get("train_seconds"), "eval_seconds": record.get("eval_seconds"),
+        "decision_seconds": record.get("decision_seconds"),
     }  # fmt: skip
 
 
@@ -389,10 +390,13 @@ def _values(column: pd.Series) -> str:
 
 def _sweep_section(sweeps: pd.DataFrame) -> str:
     text = "## Sweeps\n\nOne table per sweep run and task, one row per setting (IQM [95 % CI]).\n\n"
+    keys = ["prior", "method", "omega", "simulations"]
     for (run, task), rows in sweeps.groupby(["run", "task"], sort=False):
-        text += f"### {run}: {task}, {_metric_title(rows)}\n\n"
-        text += markdown_table(summary_table(rows, ["prior", "method", "omega", "simulations"]))
-        text += "\n"
+        table = summary_table(rows, keys)
+        if rows["decision_seconds"].notna().any():  # planners: their search time per decision
+            ms = rows.groupby(keys, sort=False, dropna=False)["decision_seconds"].median() * 1e3
+            table["Planning (ms/decision, median)"] = [plain(round(v, 1)) for v in ms]
+        text += f"### {run}: {task}, {_metric_title(rows)}\n\n{markdown_table(table)}\n"
     return text
 
 
