@@ -148,6 +148,7 @@ def tune_command(args: argparse.Namespace) -> None:
             "preset": args.preset, "candidates": list(spec.omegas),
             "seeds": args.seeds or int(budget["seeds"]),
             "steps": int(budget.get("tuning_steps", budget["steps"])),
+            "episodes": int(budget.get("tuning_episodes", budget["episodes"])),
             "first_env_seed": VALIDATION_SEED,  # evaluation episodes start at 10000
         },
     }  # fmt: skip

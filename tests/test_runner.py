@@ -89,17 +89,16 @@ def test_a_preset_simulator_must_be_known(monkeypatch):
         plan_cell(Cell("cartpole", "rql", "rl", 0), "quick")
 
 
-def test_a_preset_may_tune_on_a_shorter_budget_than_it_evaluates(monkeypatch):
+def test_a_preset_may_tune_with_its_own_steps_and_episodes(monkeypatch):
     task = get_task("cartpole")
     settings = task.config()
-    settings["presets"]["quick"]["tuning_steps"] = 1234
+    quick = settings["presets"]["quick"]
+    quick.update(tuning_steps=1234, tuning_episodes=50)
     monkeypatch.setattr(type(task), "config", lambda self: settings)
-    validation = Cell("cartpole", "rql", "rl", 0, omega=0.01, split="validation")
-    assert plan_cell(validation, "quick").steps == 1234
-    assert (
-        plan_cell(Cell("cartpole", "rql", "rl", 0), "quick").steps
-        == settings["presets"]["quick"]["steps"]
-    )
+    tuning = plan_cell(Cell("cartpole", "rql", "rl", 0, omega=0.01, split="validation"), "quick")
+    main = plan_cell(Cell("cartpole", "rql", "rl", 0), "quick")
+    assert (tuning.steps, tuning.episodes) == (1234, 50)
+    assert (main.steps, main.episodes) == (quick["steps"], quick["episodes"])
     assert plan_cell(Cell("cartpole", "prior", "rl", 0, split="validation"), "quick").steps == 0
 
 

@@ -89,12 +89,11 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
     omega = cell.omega if cell.omega is not None else override.get("omega", method.get("omega"))
     if isinstance(omega, dict):  # one omega' per prior kind
         omega = omega.get(cell.prior)
-    # A preset may tune on a shorter budget than it evaluates (tuning_steps: parking's 50k-step
-    # cells are tuned at 20k, five candidates per method being five times the main run's cost).
-    tuning = cell.split == "validation" and "tuning_steps" in budget
-    steps = int(override.get("steps", budget["tuning_steps" if tuning else "steps"]))
-    steps = steps if trains else 0
-    episodes = int(override.get("episodes", budget["episodes"]))
+    # A preset may tune with its own budget (tuning_steps: parking's 50k-step cells are tuned at
+    # 20k, five candidates per method costing five main runs; tuning_episodes: more validation
+    # episodes, so the rule's 10-point success margin is not inside the noise of 20 episodes).
+    steps = int(override.get("steps", _tuning_or(budget, cell, "steps"))) if trains else 0
+    episodes = int(override.get("episodes", _tuning_or(budget, cell, "episodes")))
     if episodes > VALIDATION_SEED - EVAL_SEED:  # evaluation seeds would reach validation ones
         raise ValueError(
             f"{cell.task}.yaml, preset {preset!r}: {episodes} episodes exceed the "
@@ -109,6 +108,13 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
             f"got {simulator!r}"
         )
     return CellPlan(steps, episodes, omega, settings, simulator)
+
+
+def _tuning_or(budget: dict[str, Any], cell: Cell, key: str) -> Any:
+    """The preset's `tuning_KEY` for a validation (tuning) cell if it sets one, else its `KEY`."""
+    if cell.split == "validation":
+        return budget.get(f"tuning_{key}", budget[key])
+    return budget[key]
 
 
 def sweep_budgets(tasks: list[str], method: str = "rql-mcts") -> tuple[int, ...]:
