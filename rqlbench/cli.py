@@ -131,7 +131,7 @@ def tune_command(args: argparse.Namespace) -> None:
     from rqlbench.runner.tuning import select, tuned_methods, tuning_settings, write_tuned_config
 
     candidates, rule = tuning_settings(args.task)
-    budget = preset_config(args.task, args.preset)
+    budget = preset_config(args.task, args.preset, "validation")
     methods = tuned_methods(args.task, args.methods)
     spec = RunSpec(
         tasks=(args.task,), preset=args.preset, methods=tuple(methods),
@@ -147,8 +147,7 @@ def tune_command(args: argparse.Namespace) -> None:
         "validation": {
             "preset": args.preset, "candidates": list(spec.omegas),
             "seeds": args.seeds or int(budget["seeds"]),
-            "steps": int(budget.get("tuning_steps", budget["steps"])),
-            "episodes": int(budget.get("tuning_episodes", budget["episodes"])),
+            "steps": int(budget["steps"]), "episodes": int(budget["episodes"]),
             "first_env_seed": VALIDATION_SEED,  # evaluation episodes start at 10000
         },
     }  # fmt: skip

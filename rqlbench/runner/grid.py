@@ -68,17 +68,24 @@ class CellPlan:
     simulator: str = "reference"  # what a learning method trains on (the preset's `simulator`)
 
 
-def preset_config(task_name: str, preset: str) -> dict[str, Any]:
-    """The task's settings for one preset."""
+def preset_config(task_name: str, preset: str, split: str = "evaluation") -> dict[str, Any]:
+    """The task's settings for one preset; for the validation split (tuning), the preset's
+    `tuning_steps` / `tuning_episodes` replace its steps / episodes where set (parking's 50k-step
+    cells are tuned at 20k, five candidates per method costing five main runs; more validation
+    episodes keep the tuning rule's 10-point success margin out of the noise of 20 episodes)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
-    return get_task(task_name).config()["presets"][preset]
+    budget = dict(get_task(task_name).config()["presets"][preset])
+    if split == "validation":
+        for key in ("steps", "episodes"):
+            budget[key] = budget.get(f"tuning_{key}", budget[key])
+    return budget
 
 
 def plan_cell(cell: Cell, preset: str) -> CellPlan:
     """Budget and settings of one cell under a preset."""
     trains = get_method(cell.method).trains
-    budget = preset_config(cell.task, preset)
+    budget = preset_config(cell.task, preset, cell.split)
     method = get_task(cell.task).config().get("methods", {}).get(cell.method, {})
     override = budget.get("methods", {}).get(cell.method, {})
     settings = dict(budget.get("settings", {})) if trains else {}
@@ -89,11 +96,8 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
     omega = cell.omega if cell.omega is not None else override.get("omega", method.get("omega"))
     if isinstance(omega, dict):  # one omega' per prior kind
         omega = omega.get(cell.prior)
-    # A preset may tune with its own budget (tuning_steps: parking's 50k-step cells are tuned at
-    # 20k, five candidates per method costing five main runs; tuning_episodes: more validation
-    # episodes, so the rule's 10-point success margin is not inside the noise of 20 episodes).
-    steps = int(override.get("steps", _tuning_or(budget, cell, "steps"))) if trains else 0
-    episodes = int(override.get("episodes", _tuning_or(budget, cell, "episodes")))
+    steps = int(override.get("steps", budget["steps"])) if trains else 0
+    episodes = int(override.get("episodes", budget["episodes"]))
     if episodes > VALIDATION_SEED - EVAL_SEED:  # evaluation seeds would reach validation ones
         raise ValueError(
             f"{cell.task}.yaml, preset {preset!r}: {episodes} episodes exceed the "
@@ -108,13 +112,6 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
             f"got {simulator!r}"
         )
     return CellPlan(steps, episodes, omega, settings, simulator)
-
-
-def _tuning_or(budget: dict[str, Any], cell: Cell, key: str) -> Any:
-    """The preset's `tuning_KEY` for a validation (tuning) cell if it sets one, else its `KEY`."""
-    if cell.split == "validation":
-        return budget.get(f"tuning_{key}", budget[key])
-    return budget[key]
 
 
 def sweep_budgets(tasks: list[str], method: str = "rql-mcts") -> tuple[int, ...]:
