@@ -50,7 +50,6 @@ def _rql_mcts(highway, benchmark, native: bool):
     task, prior = highway
     settings = {**(SMOKE if benchmark.disabled else PAPER), "native": native}
     omega = plan_cell(Cell("highway", "rql-mcts", "rl", 0), "paper").omega  # the RL prior's ω'
-
     run = MethodRun(task=task, prior_model=prior, steps=0, seed=0, omega=omega, settings=settings)
     policy = run_method("rql-mcts", run)
     assert isinstance(policy, NativeHighwayPlanner) == native, type(policy).__name__

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from rqlbench.cli import main
-from rqlbench.runner.grid import EVAL_SEED, VALIDATION_SEED
+from rqlbench.runner.grid import EVAL_SEED, VALIDATION_SEED, preset_config
 from rqlbench.runner.store import RunStore
 from rqlbench.runner.tuning import TuningRule, select, tuned_methods, write_tuned_config
 from rqlbench.tasks import base, get_task
@@ -31,8 +31,11 @@ def test_tuning_runs_only_on_validation_episodes_and_writes_its_choice(tmp_path)
     assert set(chosen["omega"]) == {"rl", "il"}
     assert chosen["validation"]["candidates"] == [0.01, 0.1]
     assert chosen["validation"]["first_env_seed"] == VALIDATION_SEED
-    smoke = get_task("cartpole").config()["presets"]["smoke"]
-    assert chosen["validation"]["steps"] == smoke.get("tuning_steps", smoke["steps"])
+    budget = preset_config("cartpole", "smoke", "validation")  # the tuning cells' budget
+    assert (chosen["validation"]["steps"], chosen["validation"]["episodes"]) == (
+        budget["steps"],
+        budget["episodes"],
+    )
     # The choice is the rule's on the stored sweep.
     expected = select(RunStore(out), TuningRule())["chosen"]["rql"]
     assert chosen["omega"] == {kind: c["omega"] for kind, c in expected.items()}

@@ -67,14 +67,14 @@ def load_evidence(root: Path) -> Evidence:
         name = run.relative_to(root).as_posix()
         config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8")) or {}
         records = [_read_cell(path) for path in sorted((run / "cells").glob("*.json"))]
-        kept = [r for r in records if r["cell"].get("split", "evaluation") == "evaluation"]
+        kept = [r for r in records if _split(r) == "evaluation"]
         kind = _run_kind(config, kept)
         runs.append({
             "name": name, "kind": kind, "cells": len(kept), "skipped": len(records) - len(kept),
             "config": _config_text(config), "environment": _environment_text(run),
         })  # fmt: skip
         cells += [_cell_row(record, name, kind) for record in kept]
-        validation += [_cell_row(r, name, "tuning") for r in records if r not in kept]
+        validation += [_cell_row(r, name, "tuning") for r in records if _split(r) == "validation"]
     frame = pd.DataFrame(cells, columns=CELL_COLUMNS)
     _check_duplicates(frame[frame["kind"] == "main"])
     tuning = ordered(pd.DataFrame(validation, columns=CELL_COLUMNS))
@@ -103,6 +103,10 @@ def _read_cell(path: Path) -> dict[str, Any]:
     if missing:
         raise ValueError(f"cell file {path} lacks {', '.join(missing)}: delete it and re-run")
     return {**record, "file": path.name}
+
+
+def _split(record: dict[str, Any]) -> str:
+    return record["cell"].get("split", "evaluation")
 
 
 def _run_kind(config: dict[str, Any], kept: list[dict[str, Any]]) -> str:
@@ -353,9 +357,15 @@ def _metric_title(rows: pd.DataFrame) -> str:
     return f"{rows['metric_name'].iloc[0]} ({direction} is better)"
 
 
-def summary_table(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """One row per group of `keys`: seeds, setting and IQM [CI] of every measure."""
-    rate = is_rate_metric(cells["metric_name"].iloc[0])
+def _metric_column(metric_name: str) -> tuple[str, float]:
+    """The task metric's column title and display scale (rate metrics as percentages)."""
+    return (f"{metric_name} (%)", 100.0) if is_rate_metric(metric_name) else (metric_name, 1.0)
+
+
+def summary_table(cells: pd.DataFrame, keys: list[str], planning: bool = False) -> pd.DataFrame:
+    """One row per group of `keys`: seeds, setting and IQM [CI] of every measure; with
+    `planning`, also the median planning time per decision (planners' cells)."""
+    metric, scale = _metric_column(cells["metric_name"].iloc[0])
     rows = []
     for _, group in cells.groupby(keys, sort=False, dropna=False):
         seeds = len(group)
@@ -366,10 +376,13 @@ def summary_table(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             "Episodes/seed": _values(group["episodes"]),
             "Success (%)": _ci(claims.iqm_estimate(group["success"].to_numpy()), 100.0),
             "Basic return": _ci(claims.iqm_estimate(group["basic_return"].to_numpy()), 1.0),
-            cells["metric_name"].iloc[0] + (" (%)" if rate else ""):
-                _ci(claims.iqm_estimate(group["metric"].to_numpy()), 100.0 if rate else 1.0),
+            metric: _ci(claims.iqm_estimate(group["metric"].to_numpy()), scale),
             "Add-on return": _ci(claims.iqm_estimate(group["addon_return"].to_numpy()), 1.0),
         })  # fmt: skip
+        if planning:
+            times = group["decision_seconds"].dropna()
+            median = round(1e3 * times.median(), 1) if len(times) else None
+            rows[-1]["Planning (ms/decision, median)"] = plain(median)
     return pd.DataFrame(rows)
 
 
@@ -392,10 +405,7 @@ def _sweep_section(sweeps: pd.DataFrame) -> str:
     text = "## Sweeps\n\nOne table per sweep run and task, one row per setting (IQM [95 % CI]).\n\n"
     keys = ["prior", "method", "omega", "simulations"]
     for (run, task), rows in sweeps.groupby(["run", "task"], sort=False):
-        table = summary_table(rows, keys)
-        if rows["decision_seconds"].notna().any():  # planners: their search time per decision
-            ms = rows.groupby(keys, sort=False, dropna=False)["decision_seconds"].median() * 1e3
-            table["Planning (ms/decision, median)"] = [plain(round(v, 1)) for v in ms]
+        table = summary_table(rows, keys, planning=rows["decision_seconds"].notna().any())
         text += f"### {run}: {task}, {_metric_title(rows)}\n\n{markdown_table(table)}\n"
     return text
 
@@ -426,7 +436,7 @@ def _chosen_weights(main: pd.DataFrame) -> dict[tuple[str, str], float]:
 
 
 def _tuning_row(row: Any, chosen: dict[tuple[str, str], float]) -> dict[str, str]:
-    rate = is_rate_metric(row.metric_name)
+    metric, scale = _metric_column(row.metric_name)
     weight = MISSING if pd.isna(row.omega) else plain(float(row.omega))
     if chosen.get((row.method, row.prior)) == row.omega:
         weight = f"**{weight}**"
@@ -434,7 +444,7 @@ def _tuning_row(row: Any, chosen: dict[tuple[str, str], float]) -> dict[str, str
         "Prior": row.prior.upper(), "Method": row.method, "ω'": weight,
         "Episodes": str(row.episodes), "Success (%)": number(100 * row.success),
         "Basic return": number(row.basic_return),
-        row.metric_name + (" (%)" if rate else ""): number(row.metric * (100 if rate else 1)),
+        metric: number(row.metric * scale),
         "Add-on return": number(row.addon_return),
     }  # fmt: skip
 
@@ -504,11 +514,10 @@ def write_figures(main: pd.DataFrame, validation: pd.DataFrame, out_dir: Path) -
 
 
 def _task_figure(task: str, rows: pd.DataFrame, out_dir: Path) -> Path:
-    rate = is_rate_metric(rows["metric_name"].iloc[0])
+    metric, scale = _metric_column(rows["metric_name"].iloc[0])
     data = rows.assign(**{"Prior kind": rows["prior"].str.upper() + " prior"})
-    data = data.assign(success=100 * data["success"], metric=data["metric"] * (100 if rate else 1))
-    panels = {"success": "Success rate (%)", "basic_return": "Basic return",
-              "metric": f"{rows['metric_name'].iloc[0]}{' (%)' if rate else ''}"}  # fmt: skip
+    data = data.assign(success=100 * data["success"], metric=data["metric"] * scale)
+    panels = {"success": "Success rate (%)", "basic_return": "Basic return", "metric": metric}
     two = data["Prior kind"].nunique() > 1
     fig = Figure(figsize=(15, 4.5), layout="constrained")
     for i, (ax, (column, label)) in enumerate(zip(fig.subplots(1, 3), panels.items(), strict=True)):
