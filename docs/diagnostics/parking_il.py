@@ -25,6 +25,7 @@ import argparse
 import json
 import shutil
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +33,13 @@ import torch
 
 from rqlbench.algorithms import RSAC
 from rqlbench.evaluation import evaluate, summarize
+from rqlbench.methods import run_method
 from rqlbench.methods.common import MethodRun, prior_temperature
+from rqlbench.runner.grid import VALIDATION_SEED
 from rqlbench.tasks import get_task
-from rqlbench.zoo import load_shipped_prior, prior_from_model
+from rqlbench.zoo import load_shipped_prior
 
 TASK = get_task("parking")
-VALIDATION_SEED = 20_000
 EPISODES = 20
 PERTURBED_STEPS = (0, 10, 20)
 HANDOVER_STEPS = (10, 20)
@@ -82,12 +84,11 @@ def handover_success(customized, steps: int, prior) -> float:
 
 
 def make_rsac(prior_model, omega: float, alpha_hat: str | float) -> RSAC:
-    """RSAC as the runner builds it; α̂ "auto", "fixed" (at the prior's α) or a fixed number."""
+    """The runner's rql method, untrained (0 steps); α̂ "auto", "fixed" (at the prior's α) or a
+    fixed number."""
     fixed = prior_temperature(prior_model) if alpha_hat == "fixed" else alpha_hat
     settings = {} if alpha_hat == "auto" else {"ent_coef": float(fixed)}
-    run = MethodRun(TASK, prior_model, steps=0, seed=0, omega=omega, settings=settings)
-    kwargs = run.learner_kwargs()
-    return RSAC(prior_from_model(prior_model), run.make_env("addon"), omega=omega, **kwargs)
+    return run_method("rql", MethodRun(TASK, prior_model, 0, 0, omega=omega, settings=settings))
 
 
 def train_to(model: RSAC, steps: int, checkpoint: Path) -> RSAC:
@@ -109,11 +110,16 @@ def resume(prior_model, setting: dict, checkpoint: Path) -> RSAC:
     return make_rsac(prior_model, setting["omega"], setting["alpha_hat"])
 
 
+@cache
+def time_limit() -> int:
+    """Steps before the env's time limit (100): shorter unsuccessful episodes crashed."""
+    config = TASK.make_env("addon").unwrapped.config
+    return config["duration"] * config["policy_frequency"]
+
+
 def evaluation(model) -> dict:
     records = evaluate(model, TASK, EPISODES, seed=VALIDATION_SEED)
-    limit = TASK.make_env("addon").unwrapped.config
-    steps = limit["duration"] * limit["policy_frequency"]  # the time limit's length, 100
-    early = np.mean([not r.success and r.length <= steps for r in records])
+    early = np.mean([not r.success and r.length <= time_limit() for r in records])
     return {
         **summarize(records),
         "ended_early_without_parking": float(early),
