@@ -2,6 +2,9 @@
 
     python docs/diagnostics/parking_il.py [--out DIR]   # resumable; DIR/results.json
 
+Resuming from the committed results only (copy parking_il_results.json to DIR/results.json)
+redoes no finished point; the budget curve then trains its one run from 0 to 300k afresh.
+
 1. Each prior off its own path: success when its first K steps are perturbed (its deterministic
    action plus Gaussian noise, std 0.5, clipped), K = 0, 10, 20, then the prior drives alone.
 2. RSAC from the IL prior at 20k steps, one seed, over ω' (ω = ω'/α from ~1 to ~40 with the IL
@@ -156,11 +159,11 @@ def main() -> None:
             record(key, evaluation(model))
 
     point(FAILED, CURVE[0])
-    customized = RSAC.load(out / "omega0.2-auto" / f"model-{CURVE[0]}.zip")
     for kind, prior in models.items():
         for steps in HANDOVER_STEPS:
             key = f"handover after {steps} steps of rsac il omega0.2-auto at {CURVE[0]}: {kind}"
-            if key not in results:
+            if key not in results:  # loaded here: a resumed run may have only the results
+                customized = RSAC.load(out / "omega0.2-auto" / f"model-{CURVE[0]}.zip")
                 record(key, handover_success(customized, steps, prior))
     grid = [{"omega": omega, "alpha_hat": a} for omega in OMEGAS for a in ("auto", "fixed")]
     for setting in [RL_SETTING, *(s for s in grid if s != FAILED)]:
