@@ -21,7 +21,10 @@ import yaml
 from rqlbench.runner import RunSpec, plan_grid
 
 REPO = Path(__file__).resolve().parents[1]
-SMOKE = ["run", "cartpole", "mountaincar", "--preset", "smoke"]
+# A discrete and a continuous task, a learner, a planner and the once-per-task full-reward cell:
+# every path of the command (each method on its own: test_methods.py).
+SMOKE_METHODS = ("prior", "rql", "rql-mcts", "full-reward")
+SMOKE = ["run", "cartpole", "mountaincar", "--preset", "smoke", "--methods", *SMOKE_METHODS]
 
 
 def _installed_command() -> str:
@@ -70,7 +73,8 @@ def test_run_writes_config_environment_cells_and_report(uninterrupted):
     assert "cartpole__rql__il__seed0.json" in cells and "mountaincar__rql__rl__seed0.json" in cells
     assert "cartpole__full-reward__rl__seed0.json" in cells  # full-reward: once, not per kind
     assert "cartpole__full-reward__il__seed0.json" not in cells
-    assert len(cells) == len(plan_grid(RunSpec(tasks=("cartpole", "mountaincar"), preset="smoke")))
+    spec = RunSpec(tasks=("cartpole", "mountaincar"), preset="smoke", methods=SMOKE_METHODS)
+    assert len(cells) == len(plan_grid(spec))
     environment = json.loads((run / "environment.json").read_text())
     assert environment["packages"]["rqlbench"] == version("rqlbench")
     report = run / "report"
