@@ -16,7 +16,9 @@ redoes no finished point; the budget curve then trains its one run from 0 to 300
 3. Handover: the customized policy of the failed setting (20k) drives the first K = 10, 20 steps,
    then each prior drives alone: does the prior still park from where the customized policy
    leads (the distribution shift of the paper's section 6)?
-4. The budget curve at the setting that failed (ω' 0.2, α̂ auto): 20k, 50k, 100k, 200k, 300k.
+4. Budget curves at the setting that failed (ω' 0.2, α̂ auto) and with α̂ fixed at the prior's α:
+   20k, 50k, 100k, 200k, 300k, both settings at each budget before the next (α̂ auto climbed
+   from 0.15 at 20k to 6.6 at 50k: does holding it fix the failure?).
 
 Every evaluation: deterministic episodes on validation env seeds (from 20000), never the
 evaluation seeds. The recipe is the runner's (`MethodRun.learner_kwargs`).
@@ -49,6 +51,7 @@ HANDOVER_STEPS = (10, 20)
 OMEGAS = (0.2, 1.0, 7.0)
 CURVE = (20_000, 50_000, 100_000, 200_000, 300_000)
 FAILED = {"omega": 0.2, "alpha_hat": "auto"}
+HELD = {"omega": 0.2, "alpha_hat": "fixed"}
 RL_SETTING = {"omega": 0.2, "alpha_hat": 0.0046}  # the RL prior's ω' and α: ω'/α̂ ≈ 43
 
 
@@ -168,8 +171,9 @@ def main() -> None:
     grid = [{"omega": omega, "alpha_hat": a} for omega in OMEGAS for a in ("auto", "fixed")]
     for setting in [RL_SETTING, *(s for s in grid if s != FAILED)]:
         point(setting, CURVE[0])
-    for steps in CURVE[1:]:  # the failed setting on to 300k
-        point(FAILED, steps)
+    for steps in CURVE[1:]:  # on to 300k
+        for setting in (FAILED, HELD):
+            point(setting, steps)
 
 
 if __name__ == "__main__":
