@@ -20,6 +20,10 @@ redoes no finished point; the budget curve then trains its one run from 0 to 300
    20k, 50k, 100k, 200k, 300k, both settings at each budget before the next (α̂ auto climbed
    from 0.15 at 20k to 6.6 at 50k: does holding it fix the failure?).
 
+5. Entropy on its own states (−E log π(a|s), a ~ π, over the states of 10 deterministic validation
+   episodes): each prior's, and each trained RSAC policy's π̂ (α̂ auto moves α̂ until π̂'s is
+   SAC's target, −2 here).
+
 Every evaluation: deterministic episodes on validation env seeds (from 20000), never the
 evaluation seeds. The recipe is the runner's (`MethodRun.learner_kwargs`).
 """
@@ -89,6 +93,22 @@ def handover_success(customized, steps: int, prior) -> float:
     return success_after(lambda obs: customized.predict(obs, deterministic=True)[0], steps, prior)
 
 
+def entropy_on_own_states(model, episodes: int = 10) -> float:
+    """−E log π(a|s), a ~ π, over the states `model` visits acting deterministically."""
+    env, states = TASK.make_env("addon"), []
+    for seed in range(VALIDATION_SEED, VALIDATION_SEED + episodes):
+        obs, _ = env.reset(seed=seed)
+        done = False
+        while not done:
+            states.append(obs)
+            obs, _, terminated, truncated, _ = env.step(model.predict(obs, deterministic=True)[0])
+            done = terminated or truncated
+    torch.manual_seed(0)  # the sampled actions
+    with torch.no_grad():
+        _, log_prob = model.actor.action_log_prob(torch.as_tensor(np.array(states)))
+    return float(-log_prob.mean())
+
+
 def make_rsac(prior_model, omega: float, alpha_hat: str | float) -> RSAC:
     """The runner's rql method, untrained (0 steps); α̂ "auto", "fixed" (at the prior's α) or a
     fixed number."""
@@ -154,6 +174,11 @@ def main() -> None:
             if key not in results:
                 record(key, perturbed_success(model, steps))
 
+    for kind, model in models.items():
+        key = f"prior {kind}: entropy on its own states"
+        if key not in results:
+            record(key, entropy_on_own_states(model))
+
     def point(setting: dict, steps: int) -> None:
         name = f"omega{setting['omega']}-{setting['alpha_hat']}"
         key = f"rsac il {name} at {steps}"
@@ -174,6 +199,11 @@ def main() -> None:
     for steps in CURVE[1:]:  # on to 300k
         for setting in (FAILED, HELD):
             point(setting, steps)
+    for path in sorted(out.glob("omega*/model-*.zip")):  # every customized policy kept
+        steps = path.stem.removeprefix("model-")
+        key = f"rsac il {path.parent.name} at {steps}: entropy on its own states"
+        if key not in results:
+            record(key, entropy_on_own_states(RSAC.load(path)))
 
 
 if __name__ == "__main__":
