@@ -196,14 +196,19 @@ def main() -> None:
     grid = [{"omega": omega, "alpha_hat": a} for omega in OMEGAS for a in ("auto", "fixed")]
     for setting in [RL_SETTING, *(s for s in grid if s != FAILED)]:
         point(setting, CURVE[0])
+
+    def entropies() -> None:  # of every customized policy kept so far
+        for path in sorted(out.glob("omega*/model-*.zip")):
+            steps = path.stem.removeprefix("model-")
+            key = f"rsac il {path.parent.name} at {steps}: entropy on its own states"
+            if key not in results:
+                record(key, entropy_on_own_states(RSAC.load(path)))
+
     for steps in CURVE[1:]:  # on to 300k
         for setting in (FAILED, HELD):
+            entropies()
             point(setting, steps)
-    for path in sorted(out.glob("omega*/model-*.zip")):  # every customized policy kept
-        steps = path.stem.removeprefix("model-")
-        key = f"rsac il {path.parent.name} at {steps}: entropy on its own states"
-        if key not in results:
-            record(key, entropy_on_own_states(RSAC.load(path)))
+    entropies()
 
 
 if __name__ == "__main__":
