@@ -20,9 +20,11 @@ redoes no finished point; the budget curve then trains its one run from 0 to 300
    20k, 50k, 100k, 200k, 300k, both settings at each budget before the next (α̂ auto climbed
    from 0.15 at 20k to 6.6 at 50k: does holding it fix the failure?).
 
-5. Entropy on its own states (−E log π(a|s), a ~ π, over the states of 10 deterministic validation
-   episodes): each prior's, and each trained RSAC policy's π̂ (α̂ auto moves α̂ until π̂'s is
-   SAC's target, −2 here).
+5. Each prior and each kept RSAC policy on its own path (the states of 10 deterministic validation
+   episodes): its entropy −E log π(a|s), a ~ π (α̂ auto moves α̂ until π̂'s is SAC's target, −2
+   here), its share of actions at the bounds, and each prior's log-likelihood of those actions
+   (the IL prior's is the term ω' log π(a|s) RSAC maximizes besides the add-on reward) and
+   median log σ there: how sure each prior is where the customized policy drives.
 
 Every evaluation: deterministic episodes on validation env seeds (from 20000), never the
 evaluation seeds. The recipe is the runner's (`MethodRun.learner_kwargs`).
@@ -46,7 +48,7 @@ from rqlbench.methods import run_method
 from rqlbench.methods.common import MethodRun, prior_temperature
 from rqlbench.runner.grid import VALIDATION_SEED
 from rqlbench.tasks import get_task
-from rqlbench.zoo import load_shipped_prior
+from rqlbench.zoo import load_shipped_prior, prior_from_model
 
 TASK = get_task("parking")
 EPISODES = 20
@@ -93,20 +95,33 @@ def handover_success(customized, steps: int, prior) -> float:
     return success_after(lambda obs: customized.predict(obs, deterministic=True)[0], steps, prior)
 
 
-def entropy_on_own_states(model, episodes: int = 10) -> float:
-    """−E log π(a|s), a ~ π, over the states `model` visits acting deterministically."""
-    env, states = TASK.make_env("addon"), []
+def on_own_path(model, priors: dict, episodes: int = 10) -> dict:
+    """Over the states `model` visits acting deterministically: its entropy −E log π(a|s),
+    a ~ π, the share of its actions at the bounds (|a| > 0.999), and per prior the mean
+    log-likelihood of those actions and the prior's median log σ there (how sure it is)."""
+    env, states, actions = TASK.make_env("addon"), [], []
     for seed in range(VALIDATION_SEED, VALIDATION_SEED + episodes):
         obs, _ = env.reset(seed=seed)
         done = False
         while not done:
             states.append(obs)
-            obs, _, terminated, truncated, _ = env.step(model.predict(obs, deterministic=True)[0])
+            actions.append(model.predict(obs, deterministic=True)[0])
+            obs, _, terminated, truncated, _ = env.step(actions[-1])
             done = terminated or truncated
+    obs, taken = torch.as_tensor(np.array(states)), torch.as_tensor(np.array(actions))
     torch.manual_seed(0)  # the sampled actions
     with torch.no_grad():
-        _, log_prob = model.actor.action_log_prob(torch.as_tensor(np.array(states)))
-    return float(-log_prob.mean())
+        found = {
+            "entropy": float(-model.actor.action_log_prob(obs)[1].mean()),
+            "actions_at_bounds": float((taken.abs() > 0.999).float().mean()),
+        }
+        for kind, prior in priors.items():
+            log_std = prior.actor.get_action_dist_params(obs)[1]
+            found[f"{kind}_prior_log_likelihood"] = float(
+                prior_from_model(prior).log_prob(obs, taken).mean()
+            )
+            found[f"{kind}_prior_log_std_median"] = float(log_std.median())
+    return found
 
 
 def make_rsac(prior_model, omega: float, alpha_hat: str | float) -> RSAC:
@@ -175,9 +190,9 @@ def main() -> None:
                 record(key, perturbed_success(model, steps))
 
     for kind, model in models.items():
-        key = f"prior {kind}: entropy on its own states"
+        key = f"prior {kind}: on its own path"
         if key not in results:
-            record(key, entropy_on_own_states(model))
+            record(key, on_own_path(model, models))
 
     def point(setting: dict, steps: int) -> None:
         name = f"omega{setting['omega']}-{setting['alpha_hat']}"
@@ -197,18 +212,18 @@ def main() -> None:
     for setting in [RL_SETTING, *(s for s in grid if s != FAILED)]:
         point(setting, CURVE[0])
 
-    def entropies() -> None:  # of every customized policy kept so far
+    def paths() -> None:  # of every customized policy kept so far
         for path in sorted(out.glob("omega*/model-*.zip")):
             steps = path.stem.removeprefix("model-")
-            key = f"rsac il {path.parent.name} at {steps}: entropy on its own states"
+            key = f"rsac il {path.parent.name} at {steps}: on its own path"
             if key not in results:
-                record(key, entropy_on_own_states(RSAC.load(path)))
+                record(key, on_own_path(RSAC.load(path), models))
 
     for steps in CURVE[1:]:  # on to 300k
         for setting in (FAILED, HELD):
-            entropies()
+            paths()
             point(setting, steps)
-    entropies()
+    paths()
 
 
 if __name__ == "__main__":
