@@ -10,12 +10,14 @@ import pytest
 import yaml
 
 from rqlbench.files import FILE_MODE, write_text
+from rqlbench.methods import prior_temperature
 from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner import RunSpec, RunStore, plan_grid, run_benchmark
 from rqlbench.runner.cell import prior_path
 from rqlbench.runner.executors import execute
 from rqlbench.runner.grid import Cell, build_grid, plan_cell, sweep_budgets
 from rqlbench.tasks import get_task
+from rqlbench.zoo import load_shipped_prior
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -210,6 +212,16 @@ def test_ray_executor_runs_the_same_cells_from_the_source_checkout(monkeypatch, 
     serial = dict(execute(cells, "smoke", prior_dir))
     remote = dict(execute(cells, "smoke", prior_dir, executor="ray"))
     assert remote[cells[0]]["episodes"] == serial[cells[0]]["episodes"]
+
+
+def test_a_cell_records_where_training_left_alpha_hat():
+    from rqlbench.runner.cell import run_cell
+
+    prior_cell, rql_cell = build_grid(["mountaincar"], ["prior", "rql"], ["rl"], seeds=1)
+    assert run_cell(prior_cell, "smoke")["alpha_hat_final"] is None  # nothing trained
+    start = prior_temperature(load_shipped_prior("mountaincar", "rl"))  # α̂ auto starts here
+    alpha_hat = run_cell(rql_cell, "smoke")["alpha_hat_final"]
+    assert alpha_hat > 0 and alpha_hat != pytest.approx(start, rel=1e-3)
 
 
 def test_run_benchmark_skips_finished_cells(tmp_path):

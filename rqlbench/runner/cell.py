@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from rqlbench.evaluation import evaluate
 from rqlbench.methods import get_method, run_method
-from rqlbench.methods.common import MethodRun
+from rqlbench.methods.common import MethodRun, prior_temperature
 from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner.grid import Cell, plan_cell
 from rqlbench.tasks import get_task
@@ -57,7 +57,8 @@ def run_cell(
     episodes = evaluate(policy, task, plan.episodes, cell.first_episode_seed, progress=progress)
     evaluated = time.perf_counter()
     decisions = getattr(policy, "decisions", 0)  # planners: time their own searches
-    sweeps_omega = "omega" in get_method(cell.method).sweeps  # else ω' means nothing to it
+    method = get_method(cell.method)
+    sweeps_omega = "omega" in method.sweeps  # else ω' means nothing to it
     return {
         "schema": STORE_VERSION,
         "cell": {**cell.as_dict(), "omega": run.omega_prime if sweeps_omega else None},
@@ -71,6 +72,8 @@ def run_cell(
         "train_seconds": trained - start,
         "eval_seconds": evaluated - trained,
         "decision_seconds": policy.planning_seconds / decisions if decisions else None,
+        # where training left α̂ (SAC-based learners tune it: docs/diagnostics/parking_il.py)
+        "alpha_hat_final": prior_temperature(policy) if method.trains else None,
     }
 
 
