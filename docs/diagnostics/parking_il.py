@@ -61,19 +61,30 @@ HELD = {"omega": 0.2, "alpha_hat": "fixed"}
 RL_SETTING = {"omega": 0.2, "alpha_hat": 0.0046}  # the RL prior's ω' and α: ω'/α̂ ≈ 43
 
 
+def drive(env, seed: int, act: Callable) -> tuple[list, list, list, bool, bool]:
+    """One episode from env seed `seed`, `act(obs, t)` choosing each action: its states,
+    actions and infos, and whether it terminated or was truncated."""
+    obs, _ = env.reset(seed=seed)
+    states, actions, infos, terminated, truncated = [], [], [], False, False
+    while not (terminated or truncated):
+        states.append(obs)
+        actions.append(act(obs, len(actions)))
+        obs, _, terminated, truncated, info = env.step(actions[-1])
+        infos.append(info)
+    return states, actions, infos, terminated, truncated
+
+
+def deterministic(model) -> Callable:
+    return lambda obs, t=0: model.predict(obs, deterministic=True)[0]
+
+
 def success_after(first: Callable, steps: int, then, episodes: int = 50) -> float:
     """Success rate when `first(obs)` acts for the first `steps` steps and `then` (a model,
     deterministic) drives the rest of the episode."""
-    env = TASK.make_env("addon")
-    successes = 0
+    env, successes = TASK.make_env("addon"), 0
     for seed in range(VALIDATION_SEED, VALIDATION_SEED + episodes):
-        obs, _ = env.reset(seed=seed)
-        infos, t, done = [], 0, False
-        while not done:
-            action = first(obs) if t < steps else then.predict(obs, deterministic=True)[0]
-            obs, _, terminated, truncated, info = env.step(action)
-            infos.append(info)
-            t, done = t + 1, terminated or truncated
+        act = lambda obs, t: first(obs) if t < steps else deterministic(then)(obs)  # noqa: E731
+        _, _, infos, terminated, truncated = drive(env, seed, act)
         successes += bool(TASK.success(infos, terminated, truncated))
     return successes / episodes
 
@@ -92,7 +103,7 @@ def handover_success(customized, steps: int, prior) -> float:
     """The customized policy drives `steps` steps, then the prior: does the prior still park
     from the states the customized policy leads to (the paper's section 6 on distribution
     shift)?"""
-    return success_after(lambda obs: customized.predict(obs, deterministic=True)[0], steps, prior)
+    return success_after(deterministic(customized), steps, prior)
 
 
 def on_own_path(model, priors: dict, episodes: int = 10) -> dict:
@@ -101,13 +112,8 @@ def on_own_path(model, priors: dict, episodes: int = 10) -> dict:
     log-likelihood of those actions and the prior's median log σ there (how sure it is)."""
     env, states, actions = TASK.make_env("addon"), [], []
     for seed in range(VALIDATION_SEED, VALIDATION_SEED + episodes):
-        obs, _ = env.reset(seed=seed)
-        done = False
-        while not done:
-            states.append(obs)
-            actions.append(model.predict(obs, deterministic=True)[0])
-            obs, _, terminated, truncated, _ = env.step(actions[-1])
-            done = terminated or truncated
+        visited, taken, *_ = drive(env, seed, deterministic(model))
+        states, actions = states + visited, actions + taken
     obs, taken = torch.as_tensor(np.array(states)), torch.as_tensor(np.array(actions))
     torch.manual_seed(0)  # the sampled actions
     with torch.no_grad():
@@ -202,12 +208,13 @@ def main() -> None:
             record(key, evaluation(model))
 
     point(FAILED, CURVE[0])
+    # Loaded on first use, once: a resumed run may have the results but not the model.
+    customized = cache(lambda: RSAC.load(out / "omega0.2-auto" / f"model-{CURVE[0]}.zip"))
     for kind, prior in models.items():
         for steps in HANDOVER_STEPS:
             key = f"handover after {steps} steps of rsac il omega0.2-auto at {CURVE[0]}: {kind}"
-            if key not in results:  # loaded here: a resumed run may have only the results
-                customized = RSAC.load(out / "omega0.2-auto" / f"model-{CURVE[0]}.zip")
-                record(key, handover_success(customized, steps, prior))
+            if key not in results:
+                record(key, handover_success(customized(), steps, prior))
     grid = [{"omega": omega, "alpha_hat": a} for omega in OMEGAS for a in ("auto", "fixed")]
     for setting in [RL_SETTING, *(s for s in grid if s != FAILED)]:
         point(setting, CURVE[0])
