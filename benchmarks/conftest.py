@@ -40,6 +40,8 @@ RATIOS = [
     ("report statistics, numpy / rliable", "report_stats_numpy", "report_stats_rliable"),
     ("highway policy step, native / highway-env env.step", "highway_native_step",
      "highway_env_step"),
+    ("parking policy step, rqlbench's env / highway-env's parking-v0", "parking_step",
+     "parking_env_step"),
     ("highway rql-mcts decision with the RL prior (150 simulations, horizon 6), native / Python "
      "adapter", "highway_native_decision", "highway_adapter_decision"),
 ]  # fmt: skip

@@ -158,3 +158,36 @@ def test_halfcheetah_addon_is_mechanical_power():
     steps = [{"power": 10.0, "forward_speed": 2.5}, {"power": 20.0, "forward_speed": 1.7}]
     assert task.metric(steps) == pytest.approx(15.0)
     assert task.success(steps, False, True) and not task.success(steps[1:], False, True)
+
+
+def test_parking_env_steps_exactly_as_highway_env():
+    """rqlbench's parking env (observation without pandas) against highway-env's own, bit for bit:
+    every observation, reward, flag and success of three episodes under the same actions."""
+    import gymnasium as gym
+    from highway_env.envs.common.observation import KinematicsGoalObservation
+
+    from rqlbench.tasks.driving import PARKING_CONFIG
+    from rqlbench.tasks.parking_env import GoalObservation, make_parking_env
+
+    ours, theirs = make_parking_env(), gym.make("parking-v0")
+    for env in (ours, theirs):
+        env.unwrapped.configure(PARKING_CONFIG)
+    actions = np.random.default_rng(0).uniform(-1, 1, (300, 2))
+    steps, seed = 0, 0
+    for seed in range(3):
+        a, b = ours.reset(seed=seed)[0], theirs.reset(seed=seed)[0]
+        assert type(ours.unwrapped.observation_type_parking) is GoalObservation
+        done = False
+        while not done:
+            for key in a:
+                assert np.array_equal(a[key], b[key]) and a[key].dtype == b[key].dtype, key
+            library = KinematicsGoalObservation.observe(ours.unwrapped.observation_type_parking)
+            assert all(np.array_equal(library[k], a[k]) for k in library)
+            action = actions[steps % len(actions)]
+            a, reward_a, *flags_a, info_a = ours.step(action)
+            b, reward_b, *flags_b, info_b = theirs.step(action)
+            assert (reward_a, flags_a, info_a["is_success"]) == (
+                reward_b, flags_b, info_b["is_success"]
+            )  # fmt: skip
+            done, steps = any(flags_a), steps + 1
+    assert steps >= 100  # whole episodes, not a step or two

@@ -19,6 +19,7 @@ from rqlbench.tasks.base import (
     mean_of,
 )
 from rqlbench.tasks.highway_model import HighwayModel
+from rqlbench.tasks.parking_env import make_parking_env
 
 HIGHWAY_CONFIG = {
     "lanes_count": 3,
@@ -137,7 +138,7 @@ class Parking(Task):
 
     @staticmethod
     def _make_parking_env(render_mode: str | None = None) -> gym.Env:
-        env = gym.make("parking-v0", render_mode=render_mode)
+        env = make_parking_env(render_mode)
         env.unwrapped.configure(PARKING_CONFIG)
         env.reset()
         return env
