@@ -70,9 +70,9 @@ class CellPlan:
 
 def preset_config(task_name: str, preset: str, split: str = "evaluation") -> dict[str, Any]:
     """The task's settings for one preset; for the validation split (tuning), the preset's
-    `tuning_steps` / `tuning_episodes` replace its steps / episodes where set (parking's 50k-step
-    cells are tuned at 20k, five candidates per method costing five main runs; more validation
-    episodes keep the tuning rule's 10-point success margin out of the noise of 20 episodes)."""
+    `tuning_steps` / `tuning_episodes` replace its steps / episodes where set (e.g. more
+    validation episodes keep the tuning rule's 10-point success margin out of the noise of 20
+    episodes; fewer steps make a sweep affordable where the weights carry over)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     budget = dict(get_task(task_name).config()["presets"][preset])
