@@ -167,7 +167,7 @@ def test_parking_env_steps_exactly_as_highway_env():
     from highway_env.envs.common.observation import KinematicsGoalObservation
 
     from rqlbench.tasks.driving import PARKING_CONFIG
-    from rqlbench.tasks.parking_env import GoalObservation, make_parking_env
+    from rqlbench.tasks.parking_env import FastKinematicsGoalObservation, make_parking_env
 
     ours, theirs = make_parking_env(), gym.make("parking-v0")
     for env in (ours, theirs):
@@ -176,7 +176,7 @@ def test_parking_env_steps_exactly_as_highway_env():
     steps, seed = 0, 0
     for seed in range(3):
         a, b = ours.reset(seed=seed)[0], theirs.reset(seed=seed)[0]
-        assert type(ours.unwrapped.observation_type_parking) is GoalObservation
+        assert type(ours.unwrapped.observation_type_parking) is FastKinematicsGoalObservation
         done = False
         while not done:
             for key in a:

@@ -2,9 +2,10 @@
 
 highway-env builds each goal observation from one-row pandas DataFrames (~1 ms), and a parking
 step observes five times (the observation, the reward, termination, `info`, and the task's own
-reward once more): most of a step's time. `GoalObservation.observe` reads the same `to_dict`
-values directly; tests/test_tasks.py checks every observation, reward and flag of whole
-episodes against highway-env's env bit for bit, and benchmarks/test_parking_env.py times both.
+reward once more): most of a step's time. `FastKinematicsGoalObservation.observe` reads the
+same `to_dict` values directly; tests/test_tasks.py checks every observation, reward and flag
+of whole episodes against highway-env's env bit for bit; benchmarks/test_parking_env.py times
+both.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from highway_env.envs import ParkingEnv as HighwayEnvParking
 from highway_env.envs.common.observation import KinematicsGoalObservation
 
 
-class GoalObservation(KinematicsGoalObservation):
+class FastKinematicsGoalObservation(KinematicsGoalObservation):
     """highway-env's KinematicsGoal observation with the DataFrame round trip left out."""
 
     def observe(self) -> dict[str, np.ndarray]:
@@ -42,7 +43,7 @@ class GoalObservation(KinematicsGoalObservation):
 
 
 class ParkingEnv(HighwayEnvParking):
-    """parking-v0 whose goal observations (its own and the reward's) are `GoalObservation`s."""
+    """parking-v0 observing (for its observation and its reward) without pandas."""
 
     def define_spaces(self) -> None:
         super().define_spaces()
@@ -52,7 +53,7 @@ class ParkingEnv(HighwayEnvParking):
         }
         for name, config in configs.items():
             if type(getattr(self, name)) is KinematicsGoalObservation:
-                setattr(self, name, GoalObservation(self, **config))
+                setattr(self, name, FastKinematicsGoalObservation(self, **config))
 
 
 def make_parking_env(render_mode: str | None = None) -> gym.Env:
