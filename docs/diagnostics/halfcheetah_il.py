@@ -2,6 +2,8 @@
 
     python docs/diagnostics/halfcheetah_il.py [--out DIR]   # resumable; DIR/results.json
 
+Results (20k steps, ~25 min on one core): docs/diagnostics/halfcheetah_il_results.json.
+
 In the tuning sweep (docs/results/tuning/halfcheetah) RSAC from the RL prior kept running at
 ω' 0.15 and 0.5 and from the IL prior at no ω' in 0.005–0.5; the main run's five seeds agree.
 
