@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from paths import deterministic, drive
 
 from rqlbench.evaluation import evaluate, summarize
 from rqlbench.methods import run_method
@@ -44,13 +45,8 @@ def path(model) -> tuple[torch.Tensor, torch.Tensor]:
     """States and deterministic actions of `model` over a few validation episodes."""
     env, states, actions = TASK.make_env("addon"), [], []
     for seed in range(VALIDATION_SEED, VALIDATION_SEED + PATH_EPISODES):
-        obs, _ = env.reset(seed=seed)
-        done = False
-        while not done:
-            states.append(obs)
-            actions.append(model.predict(obs, deterministic=True)[0])
-            obs, _, terminated, truncated, _ = env.step(actions[-1])
-            done = terminated or truncated
+        visited, taken, *_ = drive(env, seed, deterministic(model))
+        states, actions = states + visited, actions + taken
     return torch.as_tensor(np.array(states)), torch.as_tensor(np.array(actions))
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from paths import deterministic, drive
 
 from rqlbench.algorithms import RSAC
 from rqlbench.evaluation import evaluate, summarize
@@ -59,23 +60,6 @@ CURVE = (20_000, 50_000, 100_000, 200_000, 300_000)
 FAILED = {"omega": 0.2, "alpha_hat": "auto"}
 HELD = {"omega": 0.2, "alpha_hat": "fixed"}
 RL_SETTING = {"omega": 0.2, "alpha_hat": 0.0046}  # the RL prior's ω' and α: ω'/α̂ ≈ 43
-
-
-def drive(env, seed: int, act: Callable) -> tuple[list, list, list, bool, bool]:
-    """One episode from env seed `seed`, `act(obs, t)` choosing each action: its states,
-    actions and infos, and whether it terminated or was truncated."""
-    obs, _ = env.reset(seed=seed)
-    states, actions, infos, terminated, truncated = [], [], [], False, False
-    while not (terminated or truncated):
-        states.append(obs)
-        actions.append(act(obs, len(actions)))
-        obs, _, terminated, truncated, info = env.step(actions[-1])
-        infos.append(info)
-    return states, actions, infos, terminated, truncated
-
-
-def deterministic(model) -> Callable:
-    return lambda obs, t=0: model.predict(obs, deterministic=True)[0]
 
 
 def success_after(first: Callable, steps: int, then, episodes: int = 50) -> float:
