@@ -193,20 +193,6 @@ def test_list_shows_tasks_methods_and_presets():
 
 
 @pytest.mark.installed  # the C++ extension and the native highway model
-def test_mcts_command_sweeps_budgets_and_plots_them(tmp_path):
-    run = tmp_path / "mcts"
-    result = rqlbench(
-        "mcts", "--preset", "smoke", "--simulations", "2", "4", "--priors", "rl", "--out", str(run)
-    )
-    assert result.returncode == 0, result.stderr
-    assert set(_cells(run)) == {
-        "highway__prior__rl__seed0.json",
-        "highway__rql-mcts__rl__seed0__sims2.json",
-        "highway__rql-mcts__rl__seed0__sims4.json",
-    }
-    assert (run / "report" / "mcts_highway.png").stat().st_size > 0
-
-
 def test_mcts_sweep_runs_the_tasks_budget_curve_natively(tmp_path):
     from rqlbench.runner.grid import sweep_budgets
 
