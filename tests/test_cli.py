@@ -192,7 +192,6 @@ def test_list_shows_tasks_methods_and_presets():
     assert all(listed["presets"].values())  # each with what it is for
 
 
-@pytest.mark.installed  # the C++ extension and the native highway model
 def test_mcts_sweep_runs_the_tasks_budget_curve_natively(tmp_path):
     from rqlbench.runner.grid import sweep_budgets
 
