@@ -162,7 +162,6 @@ def tune_command(args: argparse.Namespace) -> None:
 def _run_and_report(
     args: argparse.Namespace, tasks: list[str], methods: list[str] | None, default_out: str
 ) -> None:
-    from rqlbench.report import write_report
     from rqlbench.runner import RunSpec, run_benchmark
 
     spec = RunSpec(
@@ -172,6 +171,8 @@ def _run_and_report(
     )  # fmt: skip
     store = run_benchmark(spec, Path(args.out or default_out), args.executor, args.workers,
                           args.address)  # fmt: skip
+    from rqlbench.report import write_report  # after the run: a bad argument fails at once
+
     paths = write_report(store.path)
     print(f"results: {store.path}\nreport: {', '.join(str(p) for p in paths[:1])} and "
           f"{len(paths) - 1} more in {store.path / 'report'}")  # fmt: skip

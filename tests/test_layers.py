@@ -12,9 +12,9 @@ import pytest
 # Every package and top-level module of rqlbench, lowest layer first (README, "Layout").
 MODULES = [
     "rqlbench.residual", "rqlbench.tasks", "rqlbench.files", "rqlbench.provenance",
-    "rqlbench.results_format", "rqlbench.priors", "rqlbench.mcts", "rqlbench.algorithms",
-    "rqlbench.zoo", "rqlbench.baselines", "rqlbench.methods", "rqlbench.evaluation",
-    "rqlbench.runner", "rqlbench.report", "rqlbench.cli",
+    "rqlbench.results_format", "rqlbench.prior_files", "rqlbench.priors", "rqlbench.mcts",
+    "rqlbench.algorithms", "rqlbench.zoo", "rqlbench.baselines", "rqlbench.methods",
+    "rqlbench.evaluation", "rqlbench.runner", "rqlbench.report", "rqlbench.cli",
 ]  # fmt: skip
 HEAVY = ("torch", "stable_baselines3", "gymnasium", "highway_env", "imitation")
 
@@ -40,6 +40,20 @@ def test_light_registries_do_not_import_the_learners(tmp_path):
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
     assert _python(code, tmp_path).strip() == "[]"
+
+
+def test_a_run_checks_its_grid_priors_and_output_before_importing_torch(tmp_path):
+    # A bad --out (or name, or prior) must fail at once, not after torch and SB3 have loaded.
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    code = (
+        "import sys\nfrom rqlbench.cli import main\n"
+        f"try:\n    main(['run', 'cartpole', 'parking', '--out', {str(blocked / 'run')!r}])\n"
+        "except SystemExit as stop:\n    assert stop.code == 2\n"
+        "print(sorted(m for m in ('torch', 'stable_baselines3', 'imitation') if m in sys.modules))"
+    )
+    out = _python(code, tmp_path)
+    assert out.strip().splitlines()[-1] == "[]"
 
 
 def _write_run(run_dir: Path) -> None:

@@ -11,9 +11,9 @@ import yaml
 
 from rqlbench.files import FILE_MODE, write_text
 from rqlbench.methods import prior_temperature
+from rqlbench.prior_files import prior_path
 from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner import RunSpec, RunStore, plan_grid, run_benchmark
-from rqlbench.runner.cell import prior_path
 from rqlbench.runner.executors import execute
 from rqlbench.runner.grid import Cell, build_grid, plan_cell, sweep_budgets
 from rqlbench.tasks import get_task

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from rqlbench.prior_files import prior_path
 from rqlbench.runner.executors import EXECUTORS, execute
 from rqlbench.runner.grid import PRESETS, PRIOR_KINDS, Cell, build_grid, preset_config
 from rqlbench.runner.store import RunStore
@@ -53,8 +54,6 @@ class RunSpec:
 
 def available_priors(task: str, prior_dir: str | None = None) -> list[str]:
     """The prior kinds that exist for a task (shipped, or in `prior_dir`)."""
-    from rqlbench.runner.cell import prior_path
-
     kinds = []
     for kind in PRIOR_KINDS:
         try:
@@ -67,8 +66,6 @@ def available_priors(task: str, prior_dir: str | None = None) -> list[str]:
 
 def plan_grid(spec: RunSpec) -> list[Cell]:
     """Every cell of the run; raises a clear error for any bad name, seed count or prior."""
-    from rqlbench.runner.cell import prior_path
-
     if not spec.tasks:
         raise ValueError("no task given: name at least one (rqlbench list shows them)")
     cells: list[Cell] = []

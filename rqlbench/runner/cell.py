@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,23 +13,11 @@ from tqdm.auto import tqdm
 from rqlbench.evaluation import evaluate
 from rqlbench.methods import get_method, run_method
 from rqlbench.methods.common import MethodRun, prior_temperature
+from rqlbench.prior_files import prior_path
 from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner.grid import Cell, plan_cell
 from rqlbench.tasks import get_task
-from rqlbench.zoo import load_model, shipped_prior_path
-
-
-def prior_path(task: str, kind: str, prior_dir: str | Path | None = None) -> Path:
-    """A prior from `prior_dir`/TASK/KIND/prior.zip (train-prior's layout), else the shipped one."""
-    if prior_dir is None:
-        return shipped_prior_path(task, kind)
-    path = Path(prior_dir) / task / kind / "prior.zip"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no prior at {path}: train it with `rqlbench train-prior {task} --kind {kind} "
-            f"--out {prior_dir}` or drop --prior-dir to use the shipped priors"
-        )
-    return path
+from rqlbench.zoo import load_model
 
 
 def run_cell(

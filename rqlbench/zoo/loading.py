@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import zipfile
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,6 +14,7 @@ from stable_baselines3.common.save_util import load_from_zip_file
 from stable_baselines3.sac.policies import SACPolicy
 
 from rqlbench.algorithms.soft_q import SoftQ
+from rqlbench.prior_files import shipped_prior_path
 from rqlbench.priors import Prior, SACPolicyPrior, SoftQPolicyPrior
 
 
@@ -71,23 +70,6 @@ def load_model(
 def load_prior(path: str | os.PathLike, device: str | torch.device = "cpu") -> Prior:
     """Loads a saved SoftQ or SAC model (SB3 zip) as a frozen prior."""
     return prior_from_model(load_model(path, device=device))
-
-
-def shipped_prior_path(task: str, kind: str = "rl") -> Path:
-    """The prior rqlbench ships for a task (see its card.json beside it)."""
-    if kind not in ("rl", "il"):
-        raise ValueError(f"kind must be 'rl' or 'il', got {kind!r}")
-    path = Path(str(resources.files("rqlbench.zoo") / "assets" / task / kind / "prior.zip"))
-    if not path.is_file():
-        shipped = sorted(
-            f"{p.parent.parent.name}/{p.parent.name}"
-            for p in Path(str(resources.files("rqlbench.zoo") / "assets")).glob("*/*/prior.zip")
-        )
-        raise FileNotFoundError(
-            f"no shipped {kind} prior for task {task!r} (shipped: {', '.join(shipped) or 'none'}): "
-            f"train one with `rqlbench train-prior {task} --kind {kind}`"
-        )
-    return path
 
 
 def load_shipped_prior(task: str, kind: str = "rl") -> BaseAlgorithm:
