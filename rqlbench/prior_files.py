@@ -1,7 +1,7 @@
 """Where priors are on disk: the shipped ones (package data) and `train-prior`'s layout.
 
 Light on purpose (pathlib and importlib.resources only): the runner checks that every prior of a
-grid exists before anything imports torch, so a bad name or path fails in a second.
+grid exists before anything imports torch, so a bad name or path fails before the learners load.
 """
 
 from __future__ import annotations
