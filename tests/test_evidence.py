@@ -23,6 +23,7 @@ from rqlbench.report.claims import (
     Region,
 )
 from rqlbench.report.evidence import README_MARKERS, find_runs, load_evidence, write_results
+from rqlbench.runner.grid import TUNING_TRAINING_SEED
 from rqlbench.runner.tuning import TuningRule
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,7 +194,7 @@ def test_margins_are_those_rqlbench_tune_uses():
 
 def test_validation_cells_and_sweeps_stay_out_of_the_claims(runs, tmp_path):
     bad = {("parking", "rql", "il"): (0.95, -5.0, 0.95)}  # would reproduce (b) if it counted
-    _write_run(runs / "tuning" / "parking", bad, split="validation")
+    _write_run(runs / "tuning" / "parking", bad, split="validation", omega=0.02)
     sweep = {"store_version": 1, "tasks": ["cartpole"], "omegas": [0.1, 1.0]}
     worse = {("cartpole", "rql", "rl"): (1.0, 300.0, 0.3)}  # would break (a) and (b)
     _write_run(runs / "omega-cartpole", worse, config=sweep, omega=1.0)
@@ -202,6 +203,30 @@ def test_validation_cells_and_sweeps_stay_out_of_the_claims(runs, tmp_path):
     assert "| tuning/parking | tuning | 0 | 5 |" in text
     assert "| omega-cartpole | sweep | 5 | 0 |" in text
     assert "### omega-cartpole: cartpole, mean |x| (lower is better)" in text
+
+
+def test_a_main_cell_whose_model_the_tuning_trained_is_left_out(runs, tmp_path):
+    # Tuning trained seed 0 of parking's rql from the IL prior at the main run's weight and steps:
+    # the main run's seed 0 is that model, picked for its validation score.
+    picked = {("parking", "rql", "il"): (0.3, -9.0, 0.9)}
+    _write_run(runs / "tuning" / "parking", picked, seeds=[0], split="validation")
+    _write_run(runs / "tuning" / "other", picked, seeds=[1000], split="validation")  # a seed
+    _write_run(runs / "tuning" / "other-weight", picked, seeds=[1], split="validation", omega=0.1)
+    evidence = load_evidence(runs)
+    left_out = evidence.cells.query("kind == 'tuned-model'")
+    assert left_out[["run", "method", "prior", "seed"]].values.tolist() == [
+        ["main", "rql", "il", 0]
+    ]
+    assert evidence.runs.set_index("name")["left_out"].to_dict() == {
+        "main": 1,
+        "tuning/other": 0,
+        "tuning/other-weight": 0,
+        "tuning/parking": 0,
+    }
+    # Four seeds are left, so parking's claim (b) from the IL prior is no longer decided.
+    assert _parts(runs, "b")[("parking", "il")] == INCONCLUSIVE
+    text = _document(runs, tmp_path / "out")
+    assert "| Left out (tuned model) |" in text and "| main | main | 105 | 0 | 1 |" in text
 
 
 def test_planner_sweeps_show_the_median_planning_time_per_decision(runs, tmp_path):
@@ -221,8 +246,12 @@ def test_tuning_sweeps_are_shown_with_the_weight_the_main_run_used(runs, tmp_pat
     for omega, values in ((0.002, (0.2, -9.0, 0.9)), (0.01, (0.3, -8.0, 0.7))):
         _write_run(tuning, {("parking", "rql", "il"): values}, seeds=[0], split="validation",
                    omega=omega)  # fmt: skip
-        for path in (tuning / "cells").glob("*seed0.json"):
-            path.rename(path.with_name(f"{path.stem}__omega{omega}__validation.json"))
+        for path in (tuning / "cells").glob("*seed0.json"):  # as tuning trains: seed 1000
+            record = json.loads(path.read_text())
+            record["cell"]["seed"] = TUNING_TRAINING_SEED
+            stem = path.stem.replace("seed0", f"seed{TUNING_TRAINING_SEED}")
+            path.with_name(f"{stem}__omega{omega}__validation.json").write_text(json.dumps(record))
+            path.unlink()
     text = _document(runs, tmp_path / "out")
     section = text.split("## Tuning sweeps (validation episodes)")[1]
     # one seed: the row holds that cell's means (seed 0 shifts each value by -2 * NOISE)

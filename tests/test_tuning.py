@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from rqlbench.cli import main
-from rqlbench.runner.grid import EVAL_SEED, VALIDATION_SEED, preset_config
+from rqlbench.runner.grid import EVAL_SEED, TUNING_TRAINING_SEED, VALIDATION_SEED, preset_config
 from rqlbench.runner.store import RunStore
 from rqlbench.runner.tuning import TuningRule, select, tuned_methods, write_tuned_config
 from rqlbench.tasks import base, get_task
@@ -24,6 +24,8 @@ def test_tuning_runs_only_on_validation_episodes_and_writes_its_choice(tmp_path)
         ("rql", 0.01),
         ("rql", 0.1),
     } and len(records) == 6  # both prior kinds
+    # Trained with a seed no main run uses (0, 1, ...): the chosen model is never evaluated again.
+    assert {r["cell"]["seed"] for r in records} == {TUNING_TRAINING_SEED}
     seeds = {e["seed"] for r in records for e in r["episodes"]}
     assert seeds and min(seeds) >= VALIDATION_SEED
     assert not seeds & set(range(EVAL_SEED, EVAL_SEED + PAPER_EPISODES))

@@ -78,10 +78,45 @@ def load_evidence(root: Path) -> Evidence:
     frame = pd.DataFrame(cells, columns=CELL_COLUMNS)
     _check_duplicates(frame[frame["kind"] == "main"])
     tuning = ordered(pd.DataFrame(validation, columns=CELL_COLUMNS))
-    return Evidence(pd.DataFrame(runs, columns=RUN_COLUMNS), ordered(frame), tuning)
+    frame = _mark_tuned_models(frame, tuning)
+    table = pd.DataFrame(runs, columns=RUN_COLUMNS[:-1])
+    left_out = frame[frame["kind"] == TUNED_MODEL].groupby("run").size()
+    table["left_out"] = table["name"].map(left_out).fillna(0).astype(int)
+    return Evidence(table, ordered(frame), tuning)
 
 
-RUN_COLUMNS = ["name", "kind", "cells", "skipped", "config", "environment"]
+RUN_COLUMNS = ["name", "kind", "cells", "skipped", "config", "environment", "left_out"]
+TUNED_MODEL = "tuned-model"
+MODEL_KEYS = ["task", "method", "prior", "seed", "omega", "steps"]  # what fixes a trained model
+
+
+def _mark_tuned_models(cells: pd.DataFrame, tuning: pd.DataFrame) -> pd.DataFrame:
+    """Main-run cells whose model a tuning cell trained become kind TUNED_MODEL.
+
+    Same task, method, prior kind, training seed, weight and steps is the same model: its weight
+    was chosen on that very model's validation score, so its evaluation carries the selection's
+    luck (a winner's curse). Left out of the main table, the claims and the plots.
+    """
+    trained = tuning[tuning["steps"].fillna(0) > 0]
+    tuned = set(_model_keys(trained))
+    hit = (cells["kind"] == "main") & pd.Series(
+        [key in tuned for key in _model_keys(cells)], index=cells.index, dtype=bool
+    )
+    return cells.assign(kind=cells["kind"].where(~hit, TUNED_MODEL))
+
+
+def _model_keys(cells: pd.DataFrame) -> list[tuple]:
+    keys = (
+        cells[MODEL_KEYS]
+        .astype({"seed": int})
+        .assign(
+            omega=cells["omega"].astype(float).fillna(-1.0),
+            steps=cells["steps"].fillna(0).astype(int),
+        )
+    )
+    return list(keys.itertuples(index=False, name=None))
+
+
 CELL_COLUMNS = [
     "run", "file", "kind", "task", "method", "prior", "seed", "omega", "simulations", "steps",
     "episodes", *COLUMNS, "metric_name", "metric_higher_is_better", "train_seconds",
@@ -233,7 +268,8 @@ def results_markdown(
     if not evidence.validation.empty:
         sections.append(_tuning_section(evidence.validation, main, figures))
     if not main.empty:
-        sections.append(_runtime_section(main, evidence.runs))
+        ran = evidence.cells[evidence.cells["kind"].isin(["main", TUNED_MODEL])]
+        sections.append(_runtime_section(ran, evidence.runs))
     sections.append(_runs_section(evidence.runs))
     return "\n".join(sections)
 
@@ -267,6 +303,10 @@ def _header(evidence: Evidence) -> str:
         "- Main runs (no ω' or MCTS budget fixed on the command line: every method at its "
         "default, tuned setting) feed the main table, the claims and the runtime table; sweeps "
         "have their own tables.\n"
+        "- A main-run cell whose model the tuning trained (same task, method, prior kind, "
+        "training seed, weight and steps: the tuning's seed 0 at the chosen weight) is left out "
+        "of the tables, claims and plots: its weight was chosen on that model's validation "
+        "score, so its evaluation would carry the selection's luck. The runs table counts them.\n"
         f"- ⚠ marks rows with fewer than {MIN_SEEDS} seeds; a claim needs {MIN_SEEDS} per side.\n"
     )
 
@@ -487,7 +527,8 @@ def _runs_section(runs: pd.DataFrame) -> str:
     table = pd.DataFrame({
         "Run (under docs/results)": runs["name"], "Kind": runs["kind"],
         "Evaluation cells": runs["cells"].map(str), "Validation cells (skipped)":
-        runs["skipped"].map(str), "Config": runs["config"],
+        runs["skipped"].map(str), "Left out (tuned model)": runs["left_out"].map(str),
+        "Config": runs["config"],
     })  # fmt: skip
     machines = "".join(f"- `{r.name}`: {r.environment}\n" for r in runs.itertuples())
     return "## Runs\n\n" + markdown_table(table) + "\nEnvironments:\n\n" + machines

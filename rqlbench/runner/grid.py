@@ -21,6 +21,9 @@ PRESETS = ("smoke", "quick", "paper")
 PRIOR_KINDS = ("rl", "il")
 EVAL_SEED = 10_000  # evaluation episodes use env seeds 10000, 10001, ...: never a training seed
 VALIDATION_SEED = 20_000  # tuning's episodes: 20000, 20001, ...: never an evaluation seed
+# Tuning trains with seeds 1000, 1001, ...: a weight is chosen on a model's validation score, and
+# that model must not be evaluated again as one of the main run's seeds (0, 1, ...).
+TUNING_TRAINING_SEED = 1000
 SPLITS = ("evaluation", "validation")  # which episodes a cell is evaluated on
 
 
@@ -153,8 +156,12 @@ def build_grid(
         get_task(name)
     for name in methods or []:
         get_method(name)
+    first = TUNING_TRAINING_SEED if split == "validation" else 0
+    training_seeds = range(first, first + seeds)
     cells = []
-    for task, method, kind, seed in product(tasks, methods or method_names(), priors, range(seeds)):
+    for task, method, kind, seed in product(
+        tasks, methods or method_names(), priors, training_seeds
+    ):
         registered = get_method(method)
         if not registered.supports(get_task(task)):
             continue
