@@ -161,6 +161,17 @@ def test_store_resumes_the_same_run_and_refuses_another(tmp_path):
         RunStore.open(tmp_path / "run", {**config, "preset": "quick"})
 
 
+def test_more_seeds_extend_a_run_and_fewer_are_refused(tmp_path):
+    config = RunSpec(tasks=("cartpole",), preset="smoke", seeds=2).as_config()
+    RunStore.open(tmp_path / "run", config)
+    RunStore.open(tmp_path / "run", {**config, "seeds": 3})
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["seeds"] == 3
+    record = json.loads((tmp_path / "run" / "environment.json").read_text())
+    assert record["packages"] and [e["seeds"] for e in record["extensions"]] == [3]
+    with pytest.raises(ValueError, match="different seeds: rerun it with the same arguments"):
+        RunStore.open(tmp_path / "run", {**config, "seeds": 2})
+
+
 def test_store_refuses_results_of_another_version(tmp_path):
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump({"store_version": 0}))

@@ -5,7 +5,8 @@ RUN/environment.json  package versions, git hash, machine
 RUN/cells/<id>.json   one finished cell: per-episode records and its training curve
 
 A cell file appears only when the cell is finished (written to a temporary file, then renamed),
-so re-running the same command skips finished cells and redoes any cell killed midway.
+so re-running the same command skips finished cells and redoes any cell killed midway. The same
+command with more --seeds extends a run.
 """
 
 from __future__ import annotations
@@ -67,11 +68,26 @@ class RunStore:
                 f"version {STORE_VERSION}: choose a new --out directory"
             )
         differing = sorted(k for k in {*found, *config} if found.get(k) != config.get(k))
+        if differing == ["seeds"] and _is_more(config["seeds"], found["seeds"]):
+            self._extend(config)
+            return
         if differing:
             raise ValueError(
                 f"{self.path} holds a run with different {', '.join(differing)}: rerun it with "
                 "the same arguments to resume, or choose a new --out directory"
             )
+
+    def _extend(self, config: dict[str, Any]) -> None:
+        """More seeds extend the run (its cells are the first seeds of the larger grid); the
+        environment record keeps the original and notes each extension's environment."""
+        record = json.loads((self.path / "environment.json").read_text())
+        record.setdefault("extensions", []).append({"seeds": config["seeds"], **environment()})
+        write_text(self.path / "environment.json", json.dumps(record, indent=2))
+        write_text(self.path / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+
+
+def _is_more(new: Any, old: Any) -> bool:
+    return isinstance(new, int) and isinstance(old, int) and new > old
 
 
 def _check_writable(path: Path) -> None:
