@@ -72,6 +72,7 @@ def load_evidence(root: Path) -> Evidence:
         runs.append({
             "name": name, "kind": kind, "cells": len(kept), "skipped": len(records) - len(kept),
             "config": _config_text(config), "environment": _environment_text(run),
+            "left_out": 0,  # counted below, once the tuning cells are known
         })  # fmt: skip
         cells += [_cell_row(record, name, kind) for record in kept]
         validation += [_cell_row(r, name, "tuning") for r in records if _split(r) == "validation"]
@@ -79,7 +80,7 @@ def load_evidence(root: Path) -> Evidence:
     _check_duplicates(frame[frame["kind"] == "main"])
     tuning = ordered(pd.DataFrame(validation, columns=CELL_COLUMNS))
     frame = _mark_tuned_models(frame, tuning)
-    table = pd.DataFrame(runs, columns=RUN_COLUMNS[:-1])
+    table = pd.DataFrame(runs, columns=RUN_COLUMNS)
     left_out = frame[frame["kind"] == TUNED_MODEL].groupby("run").size()
     table["left_out"] = table["name"].map(left_out).fillna(0).astype(int)
     return Evidence(table, ordered(frame), tuning)
