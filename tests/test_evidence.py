@@ -225,8 +225,12 @@ def test_a_main_cell_whose_model_the_tuning_trained_is_left_out(runs, tmp_path):
     }
     # Four seeds are left, so parking's claim (b) from the IL prior is no longer decided.
     assert _parts(runs, "b")[("parking", "il")] == INCONCLUSIVE
+    environment = json.loads((runs / "main" / "environment.json").read_text())
+    environment["extensions"] = [{"seeds": 6, "git": "fedcba9876543210"}]  # `run --seeds 6`
+    (runs / "main" / "environment.json").write_text(json.dumps(environment))
     text = _document(runs, tmp_path / "out")
     assert "| Left out (tuned model) |" in text and "| main | main | 105 | 0 | 1 |" in text
+    assert "torch 2.13.0; extended to 6 seeds at git fedcba9876\n" in text
 
 
 def test_planner_sweeps_show_the_median_planning_time_per_decision(runs, tmp_path):

@@ -191,7 +191,11 @@ def _environment_text(run: Path) -> str:
     packages = ", ".join(f"{k} {v}" for k, v in (env.get("packages") or {}).items() if v)
     git = (env.get("git") or MISSING)[:10]
     machine = f"{env.get('machine')}, {env.get('cpus')} CPUs, Python {env.get('python')}"
-    return f"{machine}, git {git}; {packages}"
+    extended = "".join(
+        f"; extended to {e.get('seeds')} seeds at git {(e.get('git') or MISSING)[:10]}"
+        for e in env.get("extensions") or []
+    )
+    return f"{machine}, git {git}; {packages}{extended}"
 
 
 # --- the document -------------------------------------------------------------------------
