@@ -127,7 +127,7 @@ def mcts_command(args: argparse.Namespace) -> None:
 def tune_command(args: argparse.Namespace) -> None:
     """Choose every method's weight on validation episodes; write configs/tuned/TASK.yaml."""
     from rqlbench.runner import RunSpec, preset_config, run_benchmark
-    from rqlbench.runner.grid import VALIDATION_SEED
+    from rqlbench.runner.grid import TUNING_TRAINING_SEED, VALIDATION_SEED
     from rqlbench.runner.tuning import select, tuned_methods, tuning_settings, write_tuned_config
 
     candidates, rule = tuning_settings(args.task)
@@ -149,6 +149,7 @@ def tune_command(args: argparse.Namespace) -> None:
             "seeds": args.seeds or int(budget["seeds"]),
             "steps": int(budget["steps"]), "episodes": int(budget["episodes"]),
             "first_env_seed": VALIDATION_SEED,  # evaluation episodes start at 10000
+            "first_training_seed": TUNING_TRAINING_SEED,  # main runs train from seed 0
         },
     }  # fmt: skip
     path = write_tuned_config(args.task, selection, context, args.write_to and Path(args.write_to))

@@ -33,6 +33,7 @@ def test_tuning_runs_only_on_validation_episodes_and_writes_its_choice(tmp_path)
     assert set(chosen["omega"]) == {"rl", "il"}
     assert chosen["validation"]["candidates"] == [0.01, 0.1]
     assert chosen["validation"]["first_env_seed"] == VALIDATION_SEED
+    assert chosen["validation"]["first_training_seed"] == TUNING_TRAINING_SEED
     budget = preset_config("cartpole", "smoke", "validation")  # the tuning cells' budget
     assert (chosen["validation"]["steps"], chosen["validation"]["episodes"]) == (
         budget["steps"],
