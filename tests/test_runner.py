@@ -172,6 +172,21 @@ def test_more_seeds_extend_a_run_and_fewer_are_refused(tmp_path):
         RunStore.open(tmp_path / "run", {**config, "seeds": 2})
 
 
+def test_a_resumed_run_refuses_cells_outside_its_grid(tmp_path):
+    # e.g. a tuning directory from before tuning trained from seed 1000: its seed-0 cells would
+    # be averaged in with the new ones by the selection
+    spec = RunSpec(tasks=("cartpole",), preset="smoke", methods=("prior",), split="validation")
+    cells = plan_grid(spec)
+    store = RunStore.open(tmp_path / "run", spec.as_config())
+    store.refuse_unplanned_cells(cells)  # empty: nothing to refuse
+    store.save(cells[0], {"schema": 1})
+    store.refuse_unplanned_cells(cells)  # its own cells are fine
+    store.save(Cell("cartpole", "prior", "rl", 0, split="validation"), {"schema": 1})
+    with pytest.raises(ValueError, match=r"holds 1 cell\(s\) this run does not plan, e\.g\. "
+                       r"cartpole__prior__rl__seed0__validation\.json .*move them out"):
+        run_benchmark(spec, tmp_path / "run", progress=False)
+
+
 def test_store_refuses_results_of_another_version(tmp_path):
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump({"store_version": 0}))

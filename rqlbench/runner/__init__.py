@@ -101,6 +101,7 @@ def run_benchmark(
         raise ValueError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
     cells = plan_grid(spec)
     store = RunStore.open(out, spec.as_config())
+    store.refuse_unplanned_cells(cells)
     todo = [cell for cell in cells if not store.is_done(cell)]
     with tqdm(
         total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress

@@ -59,6 +59,18 @@ class RunStore:
     def save(self, cell: Cell, result: dict[str, Any]) -> None:
         write_text(self.cell_path(cell), json.dumps(result, indent=1))
 
+    def refuse_unplanned_cells(self, cells: list[Cell]) -> None:
+        """A resumed run must hold only cells of its grid: a cell from an older rqlbench (e.g. a
+        tuning cell of training seed 0) would otherwise be averaged in with the new ones."""
+        planned = {self.cell_path(cell).name for cell in cells}
+        unplanned = sorted(p.name for p in self.cells_dir.glob("*.json") if p.name not in planned)
+        if unplanned:
+            raise ValueError(
+                f"{self.cells_dir} holds {len(unplanned)} cell(s) this run does not plan, e.g. "
+                f"{unplanned[0]} (from another configuration or an older rqlbench): move them "
+                "out, or choose a new --out directory"
+            )
+
     def _check_resumable(self, config: dict[str, Any]) -> None:
         found = self.config()
         version = found.get("store_version") if isinstance(found, dict) else None
