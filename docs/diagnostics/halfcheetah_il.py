@@ -24,40 +24,20 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
-from paths import deterministic, drive
+from paths import confidence, own_path
 
 from rqlbench.evaluation import evaluate, summarize
 from rqlbench.methods import run_method
 from rqlbench.methods.common import MethodRun, prior_temperature
 from rqlbench.runner.grid import VALIDATION_SEED, preset_config
 from rqlbench.tasks import get_task
-from rqlbench.zoo import load_shipped_prior, prior_from_model
+from rqlbench.zoo import load_shipped_prior
 
 TASK = get_task("halfcheetah")
 EPISODES = 20
 PATH_EPISODES = 3
 OMEGAS = (0.15, 0.5)
-
-
-def path(model) -> tuple[torch.Tensor, torch.Tensor]:
-    """States and deterministic actions of `model` over a few validation episodes."""
-    env, states, actions = TASK.make_env("addon"), [], []
-    for seed in range(VALIDATION_SEED, VALIDATION_SEED + PATH_EPISODES):
-        visited, taken, *_ = drive(env, seed, deterministic(model))
-        states, actions = states + visited, actions + taken
-    return torch.as_tensor(np.array(states)), torch.as_tensor(np.array(actions))
-
-
-def confidence(prior, states: torch.Tensor, actions: torch.Tensor) -> dict:
-    with torch.no_grad():
-        log_std = prior.actor.get_action_dist_params(states)[1]
-        log_likelihood = prior_from_model(prior).log_prob(states, actions)
-    return {
-        "log_std_median": float(log_std.median()),
-        "log_likelihood_mean": float(log_likelihood.mean()),
-    }
 
 
 def temperature_settings(priors: dict) -> dict[str, dict]:
@@ -94,7 +74,10 @@ def main() -> None:
 
     torch.set_num_threads(1)
     priors = {kind: load_shipped_prior("halfcheetah", kind) for kind in ("rl", "il")}
-    paths = {kind: path(model) for kind, model in priors.items()}
+    paths = {
+        kind: own_path(model, TASK.make_env("addon"), PATH_EPISODES)
+        for kind, model in priors.items()
+    }
     random_actions = {
         kind: torch.empty_like(actions).uniform_(-1, 1, generator=torch.Generator().manual_seed(0))
         for kind, (_, actions) in paths.items()

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from paths import deterministic, drive
+from paths import confidence, deterministic, drive, own_path
 
 from rqlbench.algorithms import RSAC
 from rqlbench.evaluation import evaluate, summarize
@@ -49,7 +49,7 @@ from rqlbench.methods import run_method
 from rqlbench.methods.common import MethodRun, prior_temperature
 from rqlbench.runner.grid import VALIDATION_SEED
 from rqlbench.tasks import get_task
-from rqlbench.zoo import load_shipped_prior, prior_from_model
+from rqlbench.zoo import load_shipped_prior
 
 TASK = get_task("parking")
 EPISODES = 20
@@ -94,23 +94,17 @@ def on_own_path(model, priors: dict, episodes: int = 10) -> dict:
     """Over the states `model` visits acting deterministically: its entropy −E log π(a|s),
     a ~ π, the share of its actions at the bounds (|a| > 0.999), and per prior the mean
     log-likelihood of those actions and the prior's median log σ there (how sure it is)."""
-    env, states, actions = TASK.make_env("addon"), [], []
-    for seed in range(VALIDATION_SEED, VALIDATION_SEED + episodes):
-        visited, taken, *_ = drive(env, seed, deterministic(model))
-        states, actions = states + visited, actions + taken
-    obs, taken = torch.as_tensor(np.array(states)), torch.as_tensor(np.array(actions))
+    obs, taken = own_path(model, TASK.make_env("addon"), episodes)
     torch.manual_seed(0)  # the sampled actions
     with torch.no_grad():
         found = {
             "entropy": float(-model.actor.action_log_prob(obs)[1].mean()),
             "actions_at_bounds": float((taken.abs() > 0.999).float().mean()),
         }
-        for kind, prior in priors.items():
-            log_std = prior.actor.get_action_dist_params(obs)[1]
-            found[f"{kind}_prior_log_likelihood"] = float(
-                prior_from_model(prior).log_prob(obs, taken).mean()
-            )
-            found[f"{kind}_prior_log_std_median"] = float(log_std.median())
+    for kind, prior in priors.items():
+        sure = confidence(prior, obs, taken)
+        found[f"{kind}_prior_log_likelihood"] = sure["log_likelihood_mean"]
+        found[f"{kind}_prior_log_std_median"] = sure["log_std_median"]
     return found
 
 

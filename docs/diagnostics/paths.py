@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+import torch
+
+from rqlbench.runner.grid import VALIDATION_SEED
+from rqlbench.zoo import prior_from_model
+
 
 def drive(env, seed: int, act: Callable) -> tuple[list, list, list, bool, bool]:
     """One episode from env seed `seed`, `act(obs, t)` choosing each action: its states,
@@ -20,3 +26,24 @@ def drive(env, seed: int, act: Callable) -> tuple[list, list, list, bool, bool]:
 
 def deterministic(model) -> Callable:
     return lambda obs, t=0: model.predict(obs, deterministic=True)[0]
+
+
+def own_path(model, env, episodes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The states `model` visits and its actions there, acting deterministically over the first
+    `episodes` validation episodes."""
+    states, actions = [], []
+    for seed in range(VALIDATION_SEED, VALIDATION_SEED + episodes):
+        visited, taken, *_ = drive(env, seed, deterministic(model))
+        states, actions = states + visited, actions + taken
+    return torch.as_tensor(np.array(states)), torch.as_tensor(np.array(actions))
+
+
+def confidence(prior, states: torch.Tensor, actions: torch.Tensor) -> dict[str, float]:
+    """How sure `prior` is at `states` (median log σ) and how likely it finds `actions`."""
+    with torch.no_grad():
+        log_std = prior.actor.get_action_dist_params(states)[1]
+        log_likelihood = prior_from_model(prior).log_prob(states, actions)
+    return {
+        "log_std_median": float(log_std.median()),
+        "log_likelihood_mean": float(log_likelihood.mean()),
+    }
