@@ -126,7 +126,7 @@ def mcts_command(args: argparse.Namespace) -> None:
 
 def tune_command(args: argparse.Namespace) -> None:
     """Choose every method's weight on validation episodes; write configs/tuned/TASK.yaml."""
-    from rqlbench.runner import RunSpec, preset_config, run_benchmark
+    from rqlbench.runner import RunSpec, describe_plan, preset_config, run_benchmark
     from rqlbench.runner.grid import TUNING_TRAINING_SEED, VALIDATION_SEED
     from rqlbench.runner.tuning import select, tuned_methods, tuning_settings, write_tuned_config
 
@@ -139,6 +139,9 @@ def tune_command(args: argparse.Namespace) -> None:
         prior_dir=args.prior_dir, split="validation",
     )  # fmt: skip
     out = Path(args.out or f"runs/tune-{args.preset}-{args.task}")
+    if args.dry_run:
+        print(describe_plan(spec, out, args.workers))
+        return
     store = run_benchmark(spec, out, args.executor, args.workers, args.address)
     selection = select(store, rule)
     context = {
@@ -163,15 +166,18 @@ def tune_command(args: argparse.Namespace) -> None:
 def _run_and_report(
     args: argparse.Namespace, tasks: list[str], methods: list[str] | None, default_out: str
 ) -> None:
-    from rqlbench.runner import RunSpec, run_benchmark
+    from rqlbench.runner import RunSpec, describe_plan, run_benchmark
 
     spec = RunSpec(
         tasks=tuple(tasks), preset=args.preset, methods=_tuple(methods),
         priors=_tuple(args.priors), seeds=args.seeds, omegas=_tuple(args.omega),
         simulations=_tuple(args.simulations), prior_dir=args.prior_dir,
     )  # fmt: skip
-    store = run_benchmark(spec, Path(args.out or default_out), args.executor, args.workers,
-                          args.address)  # fmt: skip
+    out = Path(args.out or default_out)
+    if args.dry_run:
+        print(describe_plan(spec, out, args.workers))
+        return
+    store = run_benchmark(spec, out, args.executor, args.workers, args.address)
     from rqlbench.report import write_report  # after the run: a bad argument fails at once
 
     paths = write_report(store.path)
@@ -216,6 +222,9 @@ def _add_grid_arguments(p: argparse.ArgumentParser) -> None:
                    help="parallel cells (local executor)")  # fmt: skip
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="local or ray (local)")
     p.add_argument("--address", help="Ray cluster address to join (a local one if omitted)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the cells to run in --out and the time left (from its finished "
+                        "cells), run nothing")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

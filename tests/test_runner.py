@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rqlbench.cli import main
 from rqlbench.files import FILE_MODE, write_text
 from rqlbench.methods import prior_temperature
 from rqlbench.prior_files import prior_path
@@ -182,9 +184,33 @@ def test_a_resumed_run_refuses_cells_outside_its_grid(tmp_path):
     store.save(cells[0], {"schema": 1})
     store.refuse_unplanned_cells(cells)  # its own cells are fine
     store.save(Cell("cartpole", "prior", "rl", 0, split="validation"), {"schema": 1})
-    with pytest.raises(ValueError, match=r"holds 1 cell\(s\) this run does not plan, e\.g\. "
-                       r"cartpole__prior__rl__seed0__validation\.json .*move them out"):
+    with pytest.raises(
+        ValueError,
+        match=r"holds 1 cell\(s\) this run does not plan, e\.g\. "
+        r"cartpole__prior__rl__seed0__validation\.json .*move them out",
+    ):
         run_benchmark(spec, tmp_path / "run", progress=False)
+
+
+def test_dry_run_counts_the_cells_left_and_times_them_from_the_finished_ones(tmp_path, capsys):
+    args = ["run", "cartpole", "--preset", "smoke", "--methods", "prior", "rql", "--seeds", "2"]
+    spec = RunSpec(tasks=("cartpole",), preset="smoke", methods=("prior", "rql"), seeds=2)
+    assert main([*args, "--out", str(tmp_path / "new"), "--dry-run"]) == 0
+    assert not (tmp_path / "new").exists()  # nothing written, nothing run
+    assert "8 of 8 cells to run" in capsys.readouterr().out
+
+    store = RunStore.open(tmp_path / "run", spec.as_config())
+    for cell, seconds in zip(plan_grid(spec)[-2:], (40.0, 60.0), strict=True):  # rql, il prior
+        store.save(cell, {"cell": cell.as_dict(), "train_seconds": seconds, "eval_seconds": 20.0})
+    assert main([*args, "--out", str(tmp_path / "run"), "--workers", "2", "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "6 of 8 cells to run" in printed
+    assert re.search(r"rql +2 of 4 +~70 s each \(2 timed\)", printed)
+    # two rql cells left at the median 70 s, on two workers; the prior's four are untimed
+    assert "time left ~70 s on 2 worker(s) for the timed cells, plus 4 cell(s) not" in printed
+    assert main([*args[:-1], "3", "--out", str(tmp_path / "run"), "--dry-run"]) == 0  # extends
+    assert main([*args, "--preset", "quick", "--out", str(tmp_path / "run"), "--dry-run"]) == 2
+    assert "different preset" in capsys.readouterr().err
 
 
 def test_store_refuses_results_of_another_version(tmp_path):

@@ -8,12 +8,16 @@ learners load when cells run.
 
 from __future__ import annotations
 
+import json
+import statistics
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from rqlbench.prior_files import prior_path
+from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner.executors import EXECUTORS, execute
 from rqlbench.runner.grid import PRESETS, PRIOR_KINDS, Cell, build_grid, preset_config
 from rqlbench.runner.store import RunStore
@@ -26,6 +30,7 @@ __all__ = [
     "RunSpec",
     "RunStore",
     "available_priors",
+    "describe_plan",
     "plan_grid",
     "run_benchmark",
 ]
@@ -84,6 +89,56 @@ def plan_grid(spec: RunSpec) -> list[Cell]:
             [task], methods, priors, seeds, spec.omegas, spec.simulations, spec.split
         )
     return cells
+
+
+def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
+    """What a run would do in `out`: cells per task and method, how many are finished, and the
+    time left, estimated from the median time of the same kind of finished cell there."""
+    store, lines, left = RunStore(out), [], 0.0
+    if (store.path / "config.yaml").exists():
+        store.check_resumable({"store_version": STORE_VERSION, **spec.as_config()})
+    remaining: dict[tuple, int] = defaultdict(int)
+    planned: dict[tuple, int] = defaultdict(int)
+    for cell in plan_grid(spec):
+        planned[_timing_key(cell.as_dict())] += 1
+        remaining[_timing_key(cell.as_dict())] += not store.is_done(cell)
+    seconds = _finished_seconds(store)
+    for key, count in planned.items():
+        timed = seconds.get(key, [])
+        each = statistics.median(timed) if timed else 0.0
+        left += each * remaining[key]
+        estimate = f"~{_duration(each)} each ({len(timed)} timed)" if timed else "not timed yet"
+        task, method, budget = key
+        name = method if budget is None else f"{method} ({budget} sims)"
+        lines.append(f"  {task:<12} {name:<22} {remaining[key]:>4} of {count:<4} {estimate}")
+    untimed = sum(n for key, n in remaining.items() if n and key not in seconds)
+    total = f"time left ~{_duration(left / workers)} on {workers} worker(s)"
+    if untimed:
+        total += f" for the timed cells, plus {untimed} cell(s) not timed yet"
+    header = f"{out}: {sum(remaining.values())} of {sum(planned.values())} cells to run"
+    return "\n".join([header, f"  {'task':<12} {'method':<22} to run", *lines, total])
+
+
+def _timing_key(cell: dict) -> tuple:
+    """Cells that take about as long: same task, method and planning budget."""
+    return cell["task"], cell["method"], cell.get("simulations")
+
+
+def _finished_seconds(store: RunStore) -> dict[tuple, list[float]]:
+    """Training plus evaluation seconds of the finished cells, per timing key."""
+    seconds: dict[tuple, list[float]] = defaultdict(list)
+    for path in sorted(store.cells_dir.glob("*.json")):
+        record = json.loads(path.read_text())
+        seconds[_timing_key(record["cell"])].append(
+            record["train_seconds"] + record["eval_seconds"]
+        )
+    return seconds
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def run_benchmark(

@@ -37,7 +37,8 @@ class RunStore:
         store = cls(path)
         config = {"store_version": STORE_VERSION, **config}
         if (store.path / "config.yaml").exists():
-            store._check_resumable(config)
+            if store.check_resumable(config):
+                store._extend(config)
         else:
             _check_writable(store.path)
             store.cells_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,8 @@ class RunStore:
                 "out, or choose a new --out directory"
             )
 
-    def _check_resumable(self, config: dict[str, Any]) -> None:
+    def check_resumable(self, config: dict[str, Any]) -> bool:
+        """Raises unless `config` resumes this run; True if it extends it (more seeds)."""
         found = self.config()
         version = found.get("store_version") if isinstance(found, dict) else None
         if version != STORE_VERSION:
@@ -81,13 +83,13 @@ class RunStore:
             )
         differing = sorted(k for k in {*found, *config} if found.get(k) != config.get(k))
         if differing == ["seeds"] and _is_more(config["seeds"], found["seeds"]):
-            self._extend(config)
-            return
+            return True
         if differing:
             raise ValueError(
                 f"{self.path} holds a run with different {', '.join(differing)}: rerun it with "
                 "the same arguments to resume, or choose a new --out directory"
             )
+        return False
 
     def _extend(self, config: dict[str, Any]) -> None:
         """More seeds extend the run (its cells are the first seeds of the larger grid); the
