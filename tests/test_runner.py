@@ -192,6 +192,34 @@ def test_a_resumed_run_refuses_cells_outside_its_grid(tmp_path):
         run_benchmark(spec, tmp_path / "run", progress=False)
 
 
+def _as_planned(cell: Cell, preset: str) -> dict:
+    """The part of a cell's record that says how it was computed, as its plan says."""
+    plan = plan_cell(cell, preset)
+    return {
+        "cell": {**cell.as_dict(), "omega": plan.omega}, "steps": plan.steps,
+        "settings": plan.settings, "simulator": plan.simulator,
+    }  # fmt: skip
+
+
+def test_a_resumed_run_refuses_cells_computed_with_another_weight_or_budget(tmp_path, capsys):
+    # a cell's file name leaves out its weight and steps: a re-tuned weight must not mix in
+    spec = RunSpec(tasks=("cartpole",), preset="smoke", methods=("rql",), priors=("rl",))
+    (cell,) = plan_grid(spec)
+    plan = plan_cell(cell, "smoke")
+    store = RunStore.open(tmp_path / "run", spec.as_config())
+    record = _as_planned(cell, "smoke")
+    store.save(cell, record)
+    store.refuse_changed_plans({cell: plan})  # computed as planned
+    store.save(cell, {**record, "cell": {**record["cell"], "omega": 10 * plan.omega}})
+    message = f"computed with omega' {10 * plan.omega!r}; the task's config now says omega' "
+    with pytest.raises(ValueError, match=re.escape(f"{message}{plan.omega!r}")):
+        run_benchmark(spec, tmp_path / "run", progress=False)
+    store.save(cell, {**record, "steps": plan.steps + 1})
+    args = ["run", "cartpole", "--preset", "smoke", "--methods", "rql", "--priors", "rl"]
+    assert main([*args, "--out", str(tmp_path / "run"), "--dry-run"]) == 2  # dry runs check too
+    assert re.search(f"computed with steps {plan.steps + 1}; .*new --out", capsys.readouterr().err)
+
+
 def test_dry_run_counts_the_cells_left_and_times_them_from_the_finished_ones(tmp_path, capsys):
     args = ["run", "cartpole", "--preset", "smoke", "--methods", "prior", "rql", "--seeds", "2"]
     spec = RunSpec(tasks=("cartpole",), preset="smoke", methods=("prior", "rql"), seeds=2)
@@ -201,7 +229,8 @@ def test_dry_run_counts_the_cells_left_and_times_them_from_the_finished_ones(tmp
 
     store = RunStore.open(tmp_path / "run", spec.as_config())
     for cell, seconds in zip(plan_grid(spec)[-2:], (40.0, 60.0), strict=True):  # rql, il prior
-        store.save(cell, {"cell": cell.as_dict(), "train_seconds": seconds, "eval_seconds": 20.0})
+        timed = {"train_seconds": seconds, "eval_seconds": 20.0}
+        store.save(cell, {**_as_planned(cell, "smoke"), **timed})
     assert main([*args, "--out", str(tmp_path / "run"), "--workers", "2", "--dry-run"]) == 0
     printed = capsys.readouterr().out
     assert "6 of 8 cells to run" in printed

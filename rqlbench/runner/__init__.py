@@ -19,7 +19,14 @@ from tqdm.auto import tqdm
 from rqlbench.prior_files import prior_path
 from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner.executors import EXECUTORS, execute
-from rqlbench.runner.grid import PRESETS, PRIOR_KINDS, Cell, build_grid, preset_config
+from rqlbench.runner.grid import (
+    PRESETS,
+    PRIOR_KINDS,
+    Cell,
+    build_grid,
+    plan_cell,
+    preset_config,
+)
 from rqlbench.runner.store import RunStore
 
 __all__ = [
@@ -95,11 +102,13 @@ def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
     """What a run would do in `out`: cells per task and method, how many are finished, and the
     time left, estimated from the median time of the same kind of finished cell there."""
     store, lines, left = RunStore(out), [], 0.0
-    if (store.path / "config.yaml").exists():
+    cells = plan_grid(spec)
+    if (store.path / "config.yaml").exists():  # what the run would refuse, it refuses here
         store.check_resumable({"store_version": STORE_VERSION, **spec.as_config()})
+        _check_finished_cells(store, cells, spec.preset)
     remaining: dict[tuple, int] = defaultdict(int)
     planned: dict[tuple, int] = defaultdict(int)
-    for cell in plan_grid(spec):
+    for cell in cells:
         planned[_timing_key(cell.as_dict())] += 1
         remaining[_timing_key(cell.as_dict())] += not store.is_done(cell)
     seconds = _finished_seconds(store)
@@ -117,6 +126,11 @@ def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
         total += f" for the timed cells, plus {untimed} cell(s) not timed yet"
     header = f"{out}: {sum(remaining.values())} of {sum(planned.values())} cells to run"
     return "\n".join([header, f"  {'task':<12} {'method':<22} to run", *lines, total])
+
+
+def _check_finished_cells(store: RunStore, cells: list[Cell], preset: str) -> None:
+    store.refuse_unplanned_cells(cells)
+    store.refuse_changed_plans({cell: plan_cell(cell, preset) for cell in cells})
 
 
 def _timing_key(cell: dict) -> tuple:
@@ -156,7 +170,7 @@ def run_benchmark(
         raise ValueError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
     cells = plan_grid(spec)
     store = RunStore.open(out, spec.as_config())
-    store.refuse_unplanned_cells(cells)
+    _check_finished_cells(store, cells, spec.preset)
     todo = [cell for cell in cells if not store.is_done(cell)]
     with tqdm(
         total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress

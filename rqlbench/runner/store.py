@@ -21,7 +21,7 @@ import yaml
 from rqlbench.files import write_text
 from rqlbench.provenance import environment
 from rqlbench.results_format import STORE_VERSION
-from rqlbench.runner.grid import Cell
+from rqlbench.runner.grid import Cell, CellPlan
 
 
 class RunStore:
@@ -71,6 +71,27 @@ class RunStore:
                 f"{unplanned[0]} (from another configuration or an older rqlbench): move them "
                 "out, or choose a new --out directory"
             )
+
+    def refuse_changed_plans(self, plans: dict[Cell, CellPlan]) -> None:
+        """A finished cell must have been computed as its plan says now: a cell's file name
+        leaves out its weight and budget, so a re-tuned weight or a changed YAML would otherwise
+        mix old and new cells in one row."""
+        for cell, plan in plans.items():
+            if not self.is_done(cell):
+                continue
+            record = json.loads(self.cell_path(cell).read_text())
+            found = {k: record.get(k) for k in ("steps", "settings", "simulator")}
+            wanted = {"steps": plan.steps, "settings": plan.settings, "simulator": plan.simulator}
+            if record["cell"].get("omega") is not None and plan.omega is not None:
+                found["omega'"], wanted["omega'"] = record["cell"]["omega"], plan.omega
+            if changed := [k for k in wanted if json.dumps(found[k]) != json.dumps(wanted[k])]:
+                raise ValueError(
+                    f"{self.cell_path(cell)} was computed with "
+                    + ", ".join(f"{k} {found[k]!r}" for k in changed)
+                    + "; the task's config now says "
+                    + ", ".join(f"{k} {wanted[k]!r}" for k in changed)
+                    + " (a re-tuned weight or an edited YAML): choose a new --out directory"
+                )
 
     def check_resumable(self, config: dict[str, Any]) -> bool:
         """Raises unless `config` resumes this run; True if it extends it (more seeds)."""
