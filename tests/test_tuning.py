@@ -101,6 +101,18 @@ def test_tuned_weights_override_the_task_yaml_per_method(tmp_path, monkeypatch):
     assert methods["rql"]["omega"] == {"rl": 0.1, "il": 0.03}
     # Methods sharing a YAML alias with rql keep their own value.
     assert methods["greedy"] == before["greedy"]
+    # Tuning one prior kind again (--priors rl) keeps the other kind's choice and sweep.
+    again = {
+        "chosen": {"rql": {"rl": {"omega": 0.3, "met_rule": False}}},
+        "prior": {"rl": {"success": 1.0}},
+        "sweep": {"rql": {"rl": [{"omega": 0.3}]}},
+    }
+    write_tuned_config("cartpole", again, {"rule": "r"}, tuned)
+    entry = get_task("cartpole").config()["tuned"]["methods"]["rql"]
+    assert entry["omega"] == {"rl": 0.3, "il": 0.03}
+    assert entry["met_rule"] == {"rl": False, "il": True}
+    assert entry["prior"] == {"rl": {"success": 1.0}, "il": {}}
+    assert entry["sweep"] == {"rl": [{"omega": 0.3}]}  # il's sweep was empty
 
 
 def test_only_methods_with_a_weight_are_tuned():
