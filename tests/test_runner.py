@@ -37,6 +37,9 @@ def test_full_reward_learns_without_the_prior_policy_so_runs_once_per_grid():
     cells = build_grid(["cartpole"], ["full-reward", "rql"], ["rl", "il"], seeds=1)
     assert [c.prior for c in cells if c.method == "full-reward"] == ["rl"]
     assert [c.prior for c in cells if c.method == "rql"] == ["rl", "il"]
+    # under the RL prior (whose α converts its ω'), whatever the order the kinds were asked in
+    cells = build_grid(["cartpole"], ["full-reward"], ["il", "rl"], seeds=1)
+    assert [c.prior for c in cells] == ["rl"]
 
 
 def test_mcts_runs_on_tasks_with_a_planning_model_and_sweeps_simulations():
@@ -56,6 +59,7 @@ def test_mcts_runs_on_tasks_with_a_planning_model_and_sweeps_simulations():
         (dict(methods=["rsql"]), "unknown method 'rsql': choose one of prior, rql"),
         (dict(priors=["bc"]), "unknown prior kind 'bc': choose from rl, il"),
         (dict(seeds=0), "seeds must be >= 1, got 0"),
+        (dict(seeds=1001), "seeds must be at most 1000, got 1001: .* from 1000 on are the tuning"),
     ],
 )
 def test_bad_grid_input_names_the_value_and_the_choices(kwargs, message):

@@ -149,6 +149,11 @@ def build_grid(
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}: pass --seeds 1 or more")
+    if split == "evaluation" and seeds > TUNING_TRAINING_SEED:
+        raise ValueError(
+            f"seeds must be at most {TUNING_TRAINING_SEED}, got {seeds}: training seeds from "
+            f"{TUNING_TRAINING_SEED} on are the tuning's"
+        )
     for kind in priors:
         if kind not in PRIOR_KINDS:
             raise ValueError(f"unknown prior kind {kind!r}: choose from {', '.join(PRIOR_KINDS)}")
@@ -158,6 +163,9 @@ def build_grid(
         get_method(name)
     first = TUNING_TRAINING_SEED if split == "validation" else 0
     training_seeds = range(first, first + seeds)
+    # A method that ignores the prior policy runs once, under the first kind in PRIOR_KINDS order
+    # whatever the order asked (full-reward's ω = ω'/α takes that prior's α: rl when present).
+    once_under = min(priors, key=PRIOR_KINDS.index)
     cells = []
     for task, method, kind, seed in product(
         tasks, methods or method_names(), priors, training_seeds
@@ -165,7 +173,7 @@ def build_grid(
         registered = get_method(method)
         if not registered.supports(get_task(task)):
             continue
-        if not registered.uses_prior_policy and kind != priors[0]:
+        if not registered.uses_prior_policy and kind != once_under:
             continue  # the same run under every prior kind: once is enough
         for omega in _sweep("omega" in registered.sweeps, omegas):
             for budget in _sweep("simulations" in registered.sweeps, simulations):
