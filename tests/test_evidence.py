@@ -32,6 +32,8 @@ METRICS = {  # task: (metric name, higher is better)
     "cartpole": ("mean |x|", False),
     "highway": ("mean lane / 2", True),
     "parking": ("no-violation rate", True),
+    "mountaincar": ("negative actions", False),
+    "halfcheetah": ("mean power (W)", False),
 }
 # (task, method, prior): (success, basic return, metric) at the middle seed; seed k adds
 # (k - 2) * NOISE to each, so a row's IQM is these values and its CI spans at most ±2 * NOISE.
@@ -58,6 +60,14 @@ SCENARIO = {
     ("parking", "rql", "il"): (0.30, -9.0, 0.90),  # success drops 40 points: (b) fails
     ("parking", "greedy", "il"): (0.25, -9.5, 0.60),
     ("parking", "kl-reward", "il"): (0.00, -15.0, 0.40),
+    ("mountaincar", "prior", "rl"): (1.0, 94.0, 58.0),
+    ("mountaincar", "rql", "rl"): (1.0, 93.0, 10.0),
+    ("mountaincar", "prior", "il"): (1.0, 93.0, 53.0),
+    ("mountaincar", "rql", "il"): (1.0, 92.5, 20.0),
+    ("halfcheetah", "prior", "rl"): (0.9, 4400.0, 2800.0),
+    ("halfcheetah", "rql", "rl"): (0.9, 4300.0, 2400.0),
+    ("halfcheetah", "prior", "il"): (1.0, 4460.0, 2830.0),
+    ("halfcheetah", "rql", "il"): (1.0, 4400.0, 2500.0),
 }
 EXPECTED = {
     "a": REPRODUCED,
@@ -129,9 +139,19 @@ def test_each_claim_gets_the_verdict_its_rule_gives_on_designed_numbers(runs):
         ("cartpole", "rl"): REPRODUCED, ("cartpole", "il"): REPRODUCED,
         ("highway", "rl"): REPRODUCED, ("highway", "il"): REPRODUCED,
         ("parking", "rl"): REPRODUCED, ("parking", "il"): NOT_REPRODUCED,
+        ("mountaincar", "rl"): REPRODUCED, ("mountaincar", "il"): REPRODUCED,
+        ("halfcheetah", "rl"): REPRODUCED, ("halfcheetah", "il"): REPRODUCED,
     }  # fmt: skip
     # full-reward ran under the RL prior only and is the reference for the IL prior as well
     assert _parts(runs, "c")[("cartpole", "il")] == REPRODUCED
+
+
+def test_a_claim_in_every_task_cannot_be_reproduced_while_a_task_has_not_run(tmp_path):
+    rows = {key: values for key, values in SCENARIO.items() if key[0] != "halfcheetah"}
+    _write_run(tmp_path / "r" / "main", rows)
+    parts = _parts(tmp_path / "r", "a")
+    assert parts[("halfcheetah", "rl")] == parts[("halfcheetah", "il")] == NO_DATA
+    assert _verdicts(tmp_path / "r")["a"] == INCONCLUSIVE  # every task that ran: reproduced
 
 
 def test_fewer_than_five_seeds_is_inconclusive_even_with_a_clear_ci(tmp_path):
@@ -229,7 +249,7 @@ def test_a_main_cell_whose_model_the_tuning_trained_is_left_out(runs, tmp_path):
     environment["extensions"] = [{"seeds": 6, "git": "fedcba9876543210"}]  # `run --seeds 6`
     (runs / "main" / "environment.json").write_text(json.dumps(environment))
     text = _document(runs, tmp_path / "out")
-    assert "| Left out (tuned model) |" in text and "| main | main | 105 | 0 | 1 |" in text
+    assert "| Left out (tuned model) |" in text and "| main | main | 145 | 0 | 1 |" in text
     assert "torch 2.13.0; extended to 6 seeds at git fedcba9876\n" in text
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 from rqlbench.methods.registry import get_method
 from rqlbench.report.bootstrap import interval_estimates, iqm, probability_of_improvement
 from rqlbench.report.results import is_rate_metric
+from rqlbench.tasks import task_names
 
 MIN_SEEDS = 5  # fewer seeds on either side: inconclusive whatever the CI says
 BOOTSTRAP_REPS = 10_000
@@ -55,7 +56,7 @@ class Claim:
     reference: str
     test: str  # a key of TESTS
     measures: tuple[str, ...]  # keys of MEASURES
-    tasks: tuple[str, ...] = ()  # () = every task with evaluation cells
+    tasks: tuple[str, ...] = ()  # () = every registered task (one without cells: no data)
     combine: str = "all"  # how a task's measures combine: "all" or "any"
 
 
@@ -212,10 +213,12 @@ def judge(claim: Claim, seeds: pd.DataFrame) -> ClaimResult:
 
 
 def _places(claim: Claim, seeds: pd.DataFrame) -> list[tuple[str, str]]:
-    """(task, prior kind) pairs the claim covers: its tasks (or every task where X or Y ran),
-    each under every prior kind that task has cells of (both kinds if none)."""
+    """(task, prior kind) pairs the claim covers: its tasks (or every registered task: a claim
+    "in every task" cannot hold while one has not run), each under every prior kind that task
+    has cells of (both kinds if none)."""
     either = seeds["method"].isin([claim.method, claim.reference])
-    tasks = claim.tasks or tuple(dict.fromkeys(seeds.loc[either, "task"]))
+    ran = tuple(dict.fromkeys(seeds.loc[either, "task"]))
+    tasks = claim.tasks or (*ran, *(name for name in task_names() if name not in ran))
     places = []
     for task in tasks:
         kinds = list(dict.fromkeys(seeds.loc[seeds["task"] == task, "prior"])) or ["rl", "il"]
@@ -271,7 +274,7 @@ def combine(verdicts: list[str], how: str) -> str:
 
 def rule_text(claim: Claim) -> str:
     """The claim's decision rule in words, for the document."""
-    where = ", ".join(claim.tasks) if claim.tasks else "every task with evaluation cells"
+    where = ", ".join(claim.tasks) if claim.tasks else f"every task ({', '.join(task_names())})"
     names = " and ".join(MEASURES[m] for m in claim.measures)
     joined = {"all": "all must hold", "any": "at least one must hold"}[claim.combine]
     test = TESTS[claim.test].format(x=claim.method, y=claim.reference)

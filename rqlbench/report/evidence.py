@@ -308,10 +308,11 @@ def _header(evidence: Evidence) -> str:
         "- Main runs (no ω' or MCTS budget fixed on the command line: every method at its "
         "default, tuned setting) feed the main table, the claims and the runtime table; sweeps "
         "have their own tables.\n"
-        "- A main-run cell whose model the tuning trained (same task, method, prior kind, "
-        "training seed, weight and steps: the tuning's seed 0 at the chosen weight) is left out "
-        "of the tables, claims and plots: its weight was chosen on that model's validation "
-        "score, so its evaluation would carry the selection's luck. The runs table counts them.\n"
+        "- A main-run cell whose model a tuning cell trained (same task, method, prior kind, "
+        "training seed, weight and steps) is left out of the tables, claims and plots: its "
+        "weight was chosen on that model's validation score, so its evaluation would carry the "
+        "selection's luck. `rqlbench tune` trains from seed 1000; tunings made before it did "
+        "trained seed 0 and so repeat the main runs' seed 0. The runs table counts them.\n"
         f"- ⚠ marks rows with fewer than {MIN_SEEDS} seeds; a claim needs {MIN_SEEDS} per side.\n"
     )
 
