@@ -42,18 +42,22 @@ def test_light_registries_do_not_import_the_learners(tmp_path):
     assert _python(code, tmp_path).strip() == "[]"
 
 
-def test_a_run_checks_its_grid_priors_and_output_before_importing_torch(tmp_path):
-    # A bad --out (or name, or prior) must fail at once, not after torch and SB3 have loaded.
+def test_a_run_checks_its_grid_priors_and_output_before_importing_torch_or_envs(tmp_path):
+    # A bad --out (or name, or prior) must fail at once, not after torch, SB3 or the simulators
+    # have loaded; a dry run plans the whole grid without them.
     blocked = tmp_path / "a-file"
     blocked.write_text("")
-    code = (
-        "import sys\nfrom rqlbench.cli import main\n"
-        f"try:\n    main(['run', 'cartpole', 'parking', '--out', {str(blocked / 'run')!r}])\n"
-        "except SystemExit as stop:\n    assert stop.code == 2\n"
-        "print(sorted(m for m in ('torch', 'stable_baselines3', 'imitation') if m in sys.modules))"
-    )
-    out = _python(code, tmp_path)
-    assert out.strip().splitlines()[-1] == "[]"
+    heavy = "('torch', 'stable_baselines3', 'imitation', 'gymnasium', 'highway_env')"
+    for args in (
+        ["run", "cartpole", "highway", "parking", "--out", str(blocked / "run")],
+        ["run", "cartpole", "highway", "--seeds", "5", "--out", str(tmp_path / "r"), "--dry-run"],
+        ["tune", "highway", "--out", str(tmp_path / "t"), "--dry-run"],
+    ):
+        code = (
+            f"import sys\nfrom rqlbench.cli import main\nmain({args!r})\n"
+            f"print(sorted(m for m in {heavy} if m in sys.modules))"
+        )
+        assert _python(code, tmp_path).strip().splitlines()[-1] == "[]", args
 
 
 def _write_run(run_dir: Path) -> None:

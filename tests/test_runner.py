@@ -15,10 +15,10 @@ from rqlbench.files import FILE_MODE, write_text
 from rqlbench.methods import prior_temperature
 from rqlbench.prior_files import prior_path
 from rqlbench.results_format import STORE_VERSION
-from rqlbench.runner import RunSpec, RunStore, plan_grid, run_benchmark
+from rqlbench.runner import RunSpec, RunStore, grid, plan_grid, run_benchmark
 from rqlbench.runner.executors import execute
 from rqlbench.runner.grid import Cell, build_grid, plan_cell, sweep_budgets
-from rqlbench.tasks import get_task
+from rqlbench.tasks import task_config
 from rqlbench.zoo import load_shipped_prior
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,21 +88,24 @@ def test_highway_presets_train_natively_and_nothing_else_does():
     assert plan_cell(Cell("cartpole", "rql", "rl", 0), "quick").simulator == "reference"
 
 
+def _patch_config(monkeypatch, name: str) -> dict:
+    """The task's config as the grid reads it, to be edited by the test."""
+    settings, real = task_config(name), grid.task_config
+    monkeypatch.setattr(grid, "task_config", lambda task: settings if task == name else real(task))
+    return settings
+
+
 def test_a_preset_simulator_must_be_known(monkeypatch):
-    task = get_task("cartpole")
-    settings = task.config()
+    settings = _patch_config(monkeypatch, "cartpole")
     settings["presets"]["quick"]["simulator"] = "fast"
-    monkeypatch.setattr(type(task), "config", lambda self: settings)
     with pytest.raises(ValueError, match="preset 'quick': simulator must be one of"):
         plan_cell(Cell("cartpole", "rql", "rl", 0), "quick")
 
 
 def test_a_preset_may_tune_with_its_own_steps_and_episodes(monkeypatch):
-    task = get_task("cartpole")
-    settings = task.config()
+    settings = _patch_config(monkeypatch, "cartpole")
     quick = settings["presets"]["quick"]
     quick.update(tuning_steps=1234, tuning_episodes=50)
-    monkeypatch.setattr(type(task), "config", lambda self: settings)
     tuning = plan_cell(Cell("cartpole", "rql", "rl", 0, omega=0.01, split="validation"), "quick")
     main = plan_cell(Cell("cartpole", "rql", "rl", 0), "quick")
     assert (tuning.steps, tuning.episodes) == (1234, 50)
@@ -111,10 +114,8 @@ def test_a_preset_may_tune_with_its_own_steps_and_episodes(monkeypatch):
 
 
 def test_a_task_may_set_omega_per_prior_kind(monkeypatch):
-    task = get_task("cartpole")
-    settings = task.config()
+    settings = _patch_config(monkeypatch, "cartpole")
     settings["methods"]["rql"] = {"omega": {"rl": 0.002, "il": 0.02}}
-    monkeypatch.setattr(type(task), "config", lambda self: settings)
     assert plan_cell(Cell("cartpole", "rql", "rl", 0), "quick").omega == 0.002
     assert plan_cell(Cell("cartpole", "rql", "il", 0), "quick").omega == 0.02
     assert plan_cell(Cell("cartpole", "rql", "il", 0, omega=0.5), "quick").omega == 0.5
@@ -126,18 +127,14 @@ def test_sweep_budgets_reach_500_and_join_the_tasks_lists(monkeypatch):
     highway = sweep_budgets(["highway"])
     assert highway[0] == 10 and highway[-1] == 500 and 150 in highway  # the paper's budget in it
     assert list(highway) == sorted(set(highway))
-    task = get_task("cartpole")
-    settings = task.config()
+    settings = _patch_config(monkeypatch, "cartpole")
     settings["methods"]["rql-mcts"]["budgets"] = [5, 150, 1000]
-    monkeypatch.setattr(type(task), "config", lambda self: settings)
     assert sweep_budgets(["highway", "cartpole"]) == tuple(sorted({*highway, 5, 1000}))
 
 
 def test_sweep_budgets_refuse_a_task_without_a_valid_list(monkeypatch):
-    task = get_task("cartpole")
-    settings = task.config()
+    settings = _patch_config(monkeypatch, "cartpole")
     settings["methods"]["rql-mcts"].pop("budgets", None)
-    monkeypatch.setattr(type(task), "config", lambda self: settings)
     with pytest.raises(
         ValueError, match=r"task 'cartpole' has no budget sweep: add methods\.rql-mcts\.budgets"
     ):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from rqlbench.tasks import get_task, task_names
+from rqlbench.tasks import get_task, offers_planning_model, task_class, task_names
 from rqlbench.tasks.driving import STRIP_OFFSET
 
 
@@ -15,6 +15,13 @@ def test_registry_lists_the_tasks_and_refuses_unknown_names():
         get_task("cartpol")
     with pytest.raises(ValueError, match="reward must be one of"):
         get_task("cartpole").make_env(reward="total")
+
+
+def test_the_registry_says_which_tasks_plan_as_their_classes_do():
+    # the registry answers without importing the task (run grids are planned from it)
+    for name in task_names():
+        assert offers_planning_model(name) == task_class(name).offers_planning_model(), name
+    assert offers_planning_model("highway") and not offers_planning_model("parking")
 
 
 def test_cartpole_rewards_metric_and_success():

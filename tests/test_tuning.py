@@ -9,7 +9,7 @@ from rqlbench.cli import main
 from rqlbench.runner.grid import EVAL_SEED, TUNING_TRAINING_SEED, VALIDATION_SEED, preset_config
 from rqlbench.runner.store import RunStore
 from rqlbench.runner.tuning import TuningRule, select, tuned_methods, write_tuned_config
-from rqlbench.tasks import base, get_task
+from rqlbench.tasks import get_task, registry
 
 PAPER_EPISODES = 4000  # the most evaluation episodes any preset runs
 
@@ -88,7 +88,7 @@ def test_a_tuning_run_refuses_cells_evaluated_on_evaluation_episodes(tmp_path):
 
 def test_tuned_weights_override_the_task_yaml_per_method(tmp_path, monkeypatch):
     tuned = tmp_path / "cartpole.yaml"
-    monkeypatch.setattr(base, "tuned_config_path", lambda name: tuned)
+    monkeypatch.setattr(registry, "tuned_config_path", lambda name: tuned)
     before = get_task("cartpole").config()["methods"]
     selection = {
         "chosen": {"rql": {"rl": {"omega": 0.1, "met_rule": True},

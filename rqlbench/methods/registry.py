@@ -9,9 +9,10 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from rqlbench.tasks.registry import offers_planning_model  # the registry alone: no gymnasium
+
 if TYPE_CHECKING:
     from rqlbench.methods.common import MethodRun
-    from rqlbench.tasks import Task
 
 Axis = Literal["omega", "simulations"]
 
@@ -27,9 +28,9 @@ class Method:
     plans: bool = False  # True: it searches the task's planning model (Task.planning_model)
     uses_prior_policy: bool = True  # False: only the prior's settings (one prior kind is enough)
 
-    def supports(self, task: Task) -> bool:
-        """Whether the method can run on `task`."""
-        return not self.plans or task.offers_planning_model()
+    def supports(self, task_name: str) -> bool:
+        """Whether the method can run on the task named `task_name` (without importing it)."""
+        return not self.plans or offers_planning_model(task_name)
 
     def make(self, run: MethodRun) -> Any:
         """The method's policy for one cell (trained, if the method trains)."""

@@ -28,7 +28,7 @@ import pandas as pd
 from rqlbench.methods.registry import get_method
 from rqlbench.report.bootstrap import interval_estimates, iqm, probability_of_improvement
 from rqlbench.report.results import is_rate_metric
-from rqlbench.tasks import task_names
+from rqlbench.tasks.registry import task_names  # the registry alone: no gymnasium
 
 MIN_SEEDS = 5  # fewer seeds on either side: inconclusive whatever the CI says
 BOOTSTRAP_REPS = 10_000

@@ -15,7 +15,7 @@ from itertools import product
 from typing import Any
 
 from rqlbench.methods import get_method, method_names
-from rqlbench.tasks import get_task
+from rqlbench.tasks import SIMULATORS, check_task_name, task_config
 
 PRESETS = ("smoke", "quick", "paper")
 PRIOR_KINDS = ("rl", "il")
@@ -78,7 +78,7 @@ def preset_config(task_name: str, preset: str, split: str = "evaluation") -> dic
     episodes; fewer steps make a sweep affordable where the weights carry over)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
-    budget = dict(get_task(task_name).config()["presets"][preset])
+    budget = dict(task_config(task_name)["presets"][preset])
     if split == "validation":
         for key in ("steps", "episodes"):
             budget[key] = budget.get(f"tuning_{key}", budget[key])
@@ -89,7 +89,7 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
     """Budget and settings of one cell under a preset."""
     trains = get_method(cell.method).trains
     budget = preset_config(cell.task, preset, cell.split)
-    method = get_task(cell.task).config().get("methods", {}).get(cell.method, {})
+    method = task_config(cell.task).get("methods", {}).get(cell.method, {})
     override = budget.get("methods", {}).get(cell.method, {})
     settings = dict(budget.get("settings", {})) if trains else {}
     settings.update(method.get("settings", {}))
@@ -106,8 +106,6 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
             f"{cell.task}.yaml, preset {preset!r}: {episodes} episodes exceed the "
             f"{VALIDATION_SEED - EVAL_SEED} evaluation seeds below the validation seeds"
         )
-    from rqlbench.tasks import SIMULATORS  # the task interface: loaded with the task above
-
     simulator = budget.get("simulator", "reference") if trains else "reference"
     if simulator not in SIMULATORS:
         raise ValueError(
@@ -121,7 +119,7 @@ def sweep_budgets(tasks: list[str], method: str = "rql-mcts") -> tuple[int, ...]
     """Every planning budget in the tasks' ``methods.<method>.budgets`` lists, ascending."""
     budgets: set[int] = set()
     for name in tasks:
-        listed = get_task(name).config().get("methods", {}).get(method, {}).get("budgets")
+        listed = task_config(name).get("methods", {}).get(method, {}).get("budgets")
         if not listed:
             raise ValueError(
                 f"task {name!r} has no budget sweep: add methods.{method}.budgets (a list of "
@@ -158,7 +156,7 @@ def build_grid(
         if kind not in PRIOR_KINDS:
             raise ValueError(f"unknown prior kind {kind!r}: choose from {', '.join(PRIOR_KINDS)}")
     for name in tasks:
-        get_task(name)
+        check_task_name(name)
     for name in methods or []:
         get_method(name)
     first = TUNING_TRAINING_SEED if split == "validation" else 0
@@ -171,7 +169,7 @@ def build_grid(
         tasks, methods or method_names(), priors, training_seeds
     ):
         registered = get_method(method)
-        if not registered.supports(get_task(task)):
+        if not registered.supports(task):
             continue
         if not registered.uses_prior_policy and kind != once_under:
             continue  # the same run under every prior kind: once is enough

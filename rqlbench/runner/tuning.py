@@ -25,8 +25,8 @@ from rqlbench.files import write_text
 from rqlbench.methods import METHODS
 from rqlbench.runner.grid import VALIDATION_SEED
 from rqlbench.runner.store import RunStore
-from rqlbench.tasks import get_task
-from rqlbench.tasks.base import tuned_config_path
+from rqlbench.tasks import task_config
+from rqlbench.tasks.registry import tuned_config_path
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class TuningRule:
 
 def tuning_settings(task: str) -> tuple[list[float], TuningRule]:
     """The task's candidate weights and rule (its YAML's ``tuning`` section)."""
-    section = get_task(task).config().get("tuning")
+    section = task_config(task).get("tuning")
     if not section or not section.get("omega"):
         raise ValueError(
             f"task {task!r} has no tuning candidates: add tuning.omega (a list of weights) to "
@@ -65,7 +65,7 @@ def tuned_methods(task: str, methods: list[str] | None) -> list[str]:
     """The methods tuning sweeps (those with a weight), plus the prior as the reference."""
     swept = [
         name for name, method in METHODS.items()
-        if "omega" in method.sweeps and method.supports(get_task(task))
+        if "omega" in method.sweeps and method.supports(task)
     ]  # fmt: skip
     chosen = swept if methods is None else [m for m in methods if m in swept]
     if methods is not None and (unknown := sorted(set(methods) - set(swept))):

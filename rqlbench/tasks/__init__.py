@@ -8,29 +8,35 @@
 from typing import Any
 
 from rqlbench.tasks.registry import (
+    SIMULATORS,
+    check_task_name,
     get_task,
+    offers_planning_model,
     planning_task_names,
     register_task,
     task_class,
+    task_config,
     task_names,
 )
 
-# One line per task.
-register_task("cartpole", "rqlbench.tasks.classic:CartPole")
+# One line per task (plans: it offers residual ME-MCTS a planning model).
+register_task("cartpole", "rqlbench.tasks.classic:CartPole", plans=True)
 register_task("mountaincar", "rqlbench.tasks.classic:MountainCar")
-register_task("highway", "rqlbench.tasks.driving:Highway")
+register_task("highway", "rqlbench.tasks.driving:Highway", plans=True)
 register_task("parking", "rqlbench.tasks.driving:Parking")
 register_task("halfcheetah", "rqlbench.tasks.locomotion:HalfCheetah")
 
-_FROM_BASE = (
-    "REWARD_MODES", "SIMULATORS", "PlanningModel", "StepRewards", "Task", "TaskRewardWrapper"
-)  # fmt: skip
+_FROM_BASE = ("REWARD_MODES", "PlanningModel", "StepRewards", "Task", "TaskRewardWrapper")
 __all__ = [
     *_FROM_BASE,
+    "SIMULATORS",
+    "check_task_name",
     "get_task",
+    "offers_planning_model",
     "planning_task_names",
     "register_task",
     "task_class",
+    "task_config",
     "task_names",
 ]
 

@@ -13,20 +13,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import gymnasium as gym
 import numpy as np
-import yaml
 
-from rqlbench.tasks.registry import planning_task_names
+from rqlbench.tasks.registry import SIMULATORS, planning_task_names, task_config
 
 RewardMode = Literal["addon", "basic", "full"]
 REWARD_MODES = ("addon", "basic", "full")
 Simulator = Literal["reference", "native"]
-SIMULATORS = ("reference", "native")  # the task's own env package; a native port for training
 
 
 @dataclass(frozen=True)
@@ -99,21 +95,9 @@ class Task(ABC):
         )
 
     def config(self) -> dict[str, Any]:
-        """Per-method settings from configs/<name>.yaml, with the weights `rqlbench tune` chose.
-
-        configs/tuned/<name>.yaml (generated) sets ``methods.<method>.omega``; its whole record
-        (rule, validation episodes, sweep) is under ``tuned``.
-        """
-        configs = resources.files("rqlbench.tasks") / "configs"
-        config = _load_yaml((configs / f"{self.name}.yaml").read_text())
-        tuned = tuned_config_path(self.name)
-        if tuned.is_file():
-            config["tuned"] = _load_yaml(tuned.read_text())
-            methods = config.setdefault("methods", {})
-            for name, chosen in config["tuned"]["methods"].items():
-                # A copy: YAML aliases share one dict between methods.
-                methods[name] = {**methods.get(name, {}), "omega": chosen["omega"]}
-        return config
+        """Per-method settings from configs/<name>.yaml, with the weights `rqlbench tune` chose
+        (read by the registry, which plans run grids without importing the task)."""
+        return task_config(self.name)
 
     def make_env(
         self, reward: RewardMode = "addon", omega: float = 1.0, simulator: Simulator = "reference"
@@ -129,17 +113,6 @@ class Task(ABC):
             raise ValueError(f"simulator must be one of {SIMULATORS}, got {simulator!r}")
         base = self.make_native_env() if simulator == "native" else self.make_base_env()
         return TaskRewardWrapper(base, self, reward, omega)
-
-
-def _load_yaml(text: str) -> Any:
-    # libyaml's loader where PyYAML has it: planning a grid reads each cell's config, and the
-    # pure-Python loader took 57 ms per read of a tuned task's files
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-def tuned_config_path(task_name: str) -> Path:
-    """Where `rqlbench tune` writes a task's chosen weights (configs/tuned/<name>.yaml)."""
-    return Path(str(resources.files("rqlbench.tasks") / "configs" / "tuned" / f"{task_name}.yaml"))
 
 
 class TaskRewardWrapper(gym.Wrapper):
