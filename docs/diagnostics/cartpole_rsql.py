@@ -16,10 +16,10 @@ from 20000, never the evaluation seeds), beside the priors on those episodes.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
+from paths import Results
 
 from rqlbench.evaluation import evaluate, summarize
 from rqlbench.methods import run_method
@@ -49,26 +49,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/cartpole-rsql-diagnosis")
     args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    results_path = out / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.is_file() else {}
-
-    def record(key: str, compute, *args) -> None:
-        if key not in results:
-            results[key] = compute(*args)
-            results_path.write_text(json.dumps(results, indent=1))
-            print(key, json.dumps(results[key]), flush=True)
+    results = Results(Path(args.out))
 
     torch.set_num_threads(1)
     priors = {kind: load_shipped_prior("cartpole", kind) for kind in ("rl", "il")}
     for kind, prior in priors.items():
-        record(f"{kind} prior", measure, prior)
+        results.record(f"{kind} prior", measure, prior)
     for name, steps in BUDGETS.items():
         for kind, prior in priors.items():
             for seed in SEEDS:
                 key = f"rsql {kind} seed{seed} at {steps} ({name})"
-                record(key, rsql, prior, kind, seed, steps)
+                results.record(key, rsql, prior, kind, seed, steps)
 
 
 if __name__ == "__main__":

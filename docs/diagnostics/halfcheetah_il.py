@@ -21,11 +21,10 @@ evaluation seeds; the recipe is the runner's (`MethodRun.learner_kwargs`).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
-from paths import confidence, own_path
+from paths import Results, confidence, own_path
 
 from rqlbench.evaluation import evaluate, summarize
 from rqlbench.methods import run_method
@@ -61,16 +60,7 @@ def main() -> None:
     parser.add_argument("--out", default="runs/halfcheetah-il-diagnosis")
     parser.add_argument("--steps", type=int, default=preset_config("halfcheetah", "quick")["steps"])
     args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    results_path = out / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.is_file() else {}
-
-    def record(key: str, compute, *args) -> None:
-        if key not in results:
-            results[key] = compute(*args)
-            results_path.write_text(json.dumps(results, indent=1))
-            print(key, json.dumps(results[key]), flush=True)
+    results = Results(Path(args.out))
 
     torch.set_num_threads(1)
     priors = {kind: load_shipped_prior("halfcheetah", kind) for kind in ("rl", "il")}
@@ -84,14 +74,17 @@ def main() -> None:
     }
     for kind, prior in priors.items():
         for driver, (states, actions) in paths.items():
-            record(f"{kind} prior on the {driver} prior's path", confidence, prior, states, actions)
+            key = f"{kind} prior on the {driver} prior's path"
+            results.record(key, confidence, prior, states, actions)
         own_states = paths[kind][0]
         random = random_actions[kind]
-        record(f"{kind} prior, uniform random actions", confidence, prior, own_states, random)
+        results.record(
+            f"{kind} prior, uniform random actions", confidence, prior, own_states, random
+        )
     for name, settings in temperature_settings(priors).items():
         for omega in OMEGAS:
             key = f"rsac il omega{omega} alpha-hat {name} at {args.steps}"
-            record(key, rsac, priors["il"], omega, settings, args.steps)
+            results.record(key, rsac, priors["il"], omega, settings, args.steps)
 
 
 if __name__ == "__main__":

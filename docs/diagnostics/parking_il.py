@@ -33,7 +33,6 @@ evaluation seeds. The recipe is the runner's (`MethodRun.learner_kwargs`).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 from collections.abc import Callable
 from functools import cache
@@ -41,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from paths import confidence, deterministic, drive, own_path
+from paths import Results, confidence, deterministic, drive, own_path
 
 from rqlbench.algorithms import RSAC
 from rqlbench.evaluation import evaluate, summarize
@@ -156,34 +155,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/parking-il-diagnosis")
     out = Path(parser.parse_args().out)
-    out.mkdir(parents=True, exist_ok=True)
-    results_path = out / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.is_file() else {}
-
-    def record(key: str, value) -> None:
-        results[key] = value
-        results_path.write_text(json.dumps(results, indent=1))
-        print(key, json.dumps(value), flush=True)
+    results = Results(out)
 
     torch.set_num_threads(1)
     models = {kind: load_shipped_prior("parking", kind) for kind in ("rl", "il")}
     for kind, model in models.items():
         for steps in PERTURBED_STEPS:
             key = f"prior {kind}: success with {steps} perturbed steps"
-            if key not in results:
-                record(key, perturbed_success(model, steps))
+            results.record(key, perturbed_success, model, steps)
 
     for kind, model in models.items():
-        key = f"prior {kind}: on its own path"
-        if key not in results:
-            record(key, on_own_path(model, models))
+        results.record(f"prior {kind}: on its own path", on_own_path, model, models)
 
     def point(setting: dict, steps: int) -> None:
         name = f"omega{setting['omega']}-{setting['alpha_hat']}"
-        key = f"rsac il {name} at {steps}"
-        if key not in results:
-            model = train_to(resume(models["il"], setting, out / name), steps, out / name)
-            record(key, evaluation(model))
+
+        def train_and_evaluate() -> dict:
+            return evaluation(
+                train_to(resume(models["il"], setting, out / name), steps, out / name)
+            )
+
+        results.record(f"rsac il {name} at {steps}", train_and_evaluate)
 
     point(FAILED, CURVE[0])
     # Loaded on first use, once: a resumed run may have the results but not the model.
@@ -191,8 +183,7 @@ def main() -> None:
     for kind, prior in models.items():
         for steps in HANDOVER_STEPS:
             key = f"handover after {steps} steps of rsac il omega0.2-auto at {CURVE[0]}: {kind}"
-            if key not in results:
-                record(key, handover_success(customized(), steps, prior))
+            results.record(key, lambda k, p: handover_success(customized(), k, p), steps, prior)
     grid = [{"omega": omega, "alpha_hat": a} for omega in OMEGAS for a in ("auto", "fixed")]
     for setting in [RL_SETTING, *(s for s in grid if s != FAILED)]:
         point(setting, CURVE[0])
@@ -201,8 +192,7 @@ def main() -> None:
         for path in sorted(out.glob("omega*/model-*.zip")):
             steps = path.stem.removeprefix("model-")
             key = f"rsac il {path.parent.name} at {steps}: on its own path"
-            if key not in results:
-                record(key, on_own_path(RSAC.load(path), models))
+            results.record(key, lambda p: on_own_path(RSAC.load(p), models), path)
 
     for steps in CURVE[1:]:  # on to 300k
         for setting in (FAILED, HELD):

@@ -1,8 +1,11 @@
-"""Episode helpers shared by the diagnostics scripts (run as `python docs/diagnostics/X.py`)."""
+"""Helpers shared by the diagnostics scripts (run as `python docs/diagnostics/X.py`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,3 +50,23 @@ def confidence(prior, states: torch.Tensor, actions: torch.Tensor) -> dict[str, 
         "log_std_median": float(log_std.median()),
         "log_likelihood_mean": float(log_likelihood.mean()),
     }
+
+
+class Results:
+    """A diagnosis's results, DIR/results.json: a rerun keeps the finished points (it resumes),
+    and each new point is written and printed as soon as it is computed."""
+
+    def __init__(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        self.path = out / "results.json"
+        self.values = json.loads(self.path.read_text()) if self.path.is_file() else {}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.values
+
+    def record(self, key: str, compute: Callable[..., Any], *args: Any) -> None:
+        """Computes the point `key` as compute(*args), unless it is already there."""
+        if key not in self.values:
+            self.values[key] = compute(*args)
+            self.path.write_text(json.dumps(self.values, indent=1))
+            print(key, json.dumps(self.values[key]), flush=True)
