@@ -17,7 +17,6 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from rqlbench.prior_files import prior_path
-from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner.executors import EXECUTORS, execute
 from rqlbench.runner.grid import (
     PRESETS,
@@ -104,7 +103,7 @@ def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
     store, lines, left = RunStore(out), [], 0.0
     cells = plan_grid(spec)
     if (store.path / "config.yaml").exists():  # what the run would refuse, it refuses here
-        store.check_resumable({"store_version": STORE_VERSION, **spec.as_config()})
+        store.check_resumable(spec.as_config())
         _check_finished_cells(store, cells, spec.preset)
     remaining: dict[tuple, int] = defaultdict(int)
     planned: dict[tuple, int] = defaultdict(int)

@@ -95,6 +95,7 @@ class RunStore:
 
     def check_resumable(self, config: dict[str, Any]) -> bool:
         """Raises unless `config` resumes this run; True if it extends it (more seeds)."""
+        config = {"store_version": STORE_VERSION, **config}
         found = self.config()
         version = found.get("store_version") if isinstance(found, dict) else None
         if version != STORE_VERSION:
