@@ -119,6 +119,9 @@ def test_a_task_may_set_omega_per_prior_kind(monkeypatch):
     assert plan_cell(Cell("cartpole", "rql", "rl", 0), "quick").omega == 0.002
     assert plan_cell(Cell("cartpole", "rql", "il", 0), "quick").omega == 0.02
     assert plan_cell(Cell("cartpole", "rql", "il", 0, omega=0.5), "quick").omega == 0.5
+    settings["methods"]["rql"] = {"omega": {"rl": 0.002}}  # e.g. tuned with --priors rl only
+    with pytest.raises(ValueError, match=r"not for the il prior: run `rqlbench tune cartpole --"):
+        plan_cell(Cell("cartpole", "rql", "il", 0), "quick")
     with pytest.raises(ValueError, match="unknown preset 'fast': choose one of smoke"):
         plan_cell(Cell("cartpole", "rql", "rl", 0), "fast")
 

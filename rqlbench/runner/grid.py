@@ -98,7 +98,13 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
         settings["num_simulations"] = cell.simulations
     omega = cell.omega if cell.omega is not None else override.get("omega", method.get("omega"))
     if isinstance(omega, dict):  # one omega' per prior kind
-        omega = omega.get(cell.prior)
+        if cell.prior not in omega:
+            raise ValueError(
+                f"{cell.task}: {cell.method}'s omega' is given per prior kind, {omega}, not for "
+                f"the {cell.prior} prior: run `rqlbench tune {cell.task} --priors {cell.prior}` "
+                "or pass --omega"
+            )
+        omega = omega[cell.prior]
     steps = int(override.get("steps", budget["steps"])) if trains else 0
     episodes = int(override.get("episodes", budget["episodes"]))
     if episodes > VALIDATION_SEED - EVAL_SEED:  # evaluation seeds would reach validation ones
