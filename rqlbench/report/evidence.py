@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -503,11 +504,16 @@ def _runtime_section(main: pd.DataFrame, runs: pd.DataFrame) -> str:
             rows.append(_runtime_row(task, method, cells["wall"]))
         rows.append(_runtime_row(task, "**all methods**", task_rows["wall"]))
     rows.append(_runtime_row("**all tasks**", "", seconds["wall"]))
-    machines = runs.loc[runs["name"].isin(main["run"].unique()), "environment"]
-    where = "; ".join(sorted({text.split(";")[0] for text in machines}))
+    gits: dict[str, set[str]] = defaultdict(set)  # machine -> the commits its runs started at
+    for text in runs.loc[runs["name"].isin(main["run"].unique()), "environment"]:
+        machine, _, git = text.split(";")[0].rpartition(", git ")
+        gits[machine].add(git)
+    where = "; ".join(f"{m} (runs started at git {', '.join(sorted(g))})" for m, g in gits.items())
     return (
         "## Runtime\n\nWall time per cell (training + evaluation) of the main runs, on "
-        f"{where} (each run's `environment.json`).\n\n" + markdown_table(pd.DataFrame(rows)) + "\n"
+        f"{where}; each run's `environment.json` records its environment and extensions.\n\n"
+        + markdown_table(pd.DataFrame(rows))
+        + "\n"
     )
 
 
