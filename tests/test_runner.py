@@ -201,13 +201,13 @@ def _as_planned(cell: Cell, preset: str) -> dict:
     plan = plan_cell(cell, preset)
     return {
         "cell": {**cell.as_dict(), "omega": plan.omega}, "steps": plan.steps,
-        "settings": plan.settings, "simulator": plan.simulator,
+        "settings": plan.settings, "simulator": plan.simulator, "episodes": [{}] * plan.episodes,
     }  # fmt: skip
 
 
 def test_a_resumed_run_refuses_cells_computed_with_another_weight_or_budget(tmp_path, capsys):
     # a cell's file name leaves out its weight and steps: a re-tuned weight must not mix in
-    spec = RunSpec(tasks=("cartpole",), preset="smoke", methods=("rql",), priors=("rl",))
+    spec = RunSpec(tasks=("cartpole",), preset="smoke", methods=("rql",), priors=("rl",), seeds=1)
     (cell,) = plan_grid(spec)
     plan = plan_cell(cell, "smoke")
     store = RunStore.open(tmp_path / "run", spec.as_config())
@@ -215,13 +215,21 @@ def test_a_resumed_run_refuses_cells_computed_with_another_weight_or_budget(tmp_
     store.save(cell, record)
     store.refuse_changed_plans({cell: plan})  # computed as planned
     store.save(cell, {**record, "cell": {**record["cell"], "omega": 10 * plan.omega}})
-    message = f"computed with omega' {10 * plan.omega!r}; the task's config now says omega' "
+    message = f"computed with omega' {10 * plan.omega!r}; the task's config now gives omega' "
     with pytest.raises(ValueError, match=re.escape(f"{message}{plan.omega!r}")):
         run_benchmark(spec, tmp_path / "run", progress=False)
     store.save(cell, {**record, "steps": plan.steps + 1})
-    args = ["run", "cartpole", "--preset", "smoke", "--methods", "rql", "--priors", "rl"]
-    assert main([*args, "--out", str(tmp_path / "run"), "--dry-run"]) == 2  # dry runs check too
+    args = ["run", "cartpole", "--preset", "smoke", "--methods", "rql", "--priors", "rl", "--seeds"]
+    assert main([*args, "1", "--out", str(tmp_path / "run"), "--dry-run"]) == 2  # dry runs check
     assert re.search(f"computed with steps {plan.steps + 1}; .*new --out", capsys.readouterr().err)
+    # an extension refused for it leaves the directory as it was, so the old command still resumes
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").glob("*.*")}
+    with pytest.raises(ValueError, match=f"computed with steps {plan.steps + 1}"):
+        run_benchmark(RunSpec(**{**vars(spec), "seeds": 2}), tmp_path / "run", progress=False)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").glob("*.*")} == before
+    store.save(cell, {**record, "episodes": [{}] * 3, "settings": {"batch_size": 1}})
+    with pytest.raises(ValueError, match=r"computed with settings \{'batch_size': 1\}, episodes 3"):
+        run_benchmark(spec, tmp_path / "run", progress=False)
 
 
 def test_dry_run_counts_the_cells_left_and_times_them_from_the_finished_ones(tmp_path, capsys):

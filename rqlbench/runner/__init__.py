@@ -102,9 +102,7 @@ def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
     time left, estimated from the median time of the same kind of finished cell there."""
     store, lines, left = RunStore(out), [], 0.0
     cells = plan_grid(spec)
-    if (store.path / "config.yaml").exists():  # what the run would refuse, it refuses here
-        store.check_resumable(spec.as_config())
-        _check_finished_cells(store, cells, spec.preset)
+    _check_existing_run(store, spec, cells)  # what the run would refuse, it refuses here
     remaining: dict[tuple, int] = defaultdict(int)
     planned: dict[tuple, int] = defaultdict(int)
     for cell in cells:
@@ -127,9 +125,12 @@ def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
     return "\n".join([header, f"  {'task':<12} {'method':<22} to run", *lines, total])
 
 
-def _check_finished_cells(store: RunStore, cells: list[Cell], preset: str) -> None:
-    store.refuse_unplanned_cells(cells)
-    store.refuse_changed_plans({cell: plan_cell(cell, preset) for cell in cells})
+def _check_existing_run(store: RunStore, spec: RunSpec, cells: list[Cell]) -> None:
+    """Refuses a directory this run may not resume or extend, before anything is written."""
+    if (store.path / "config.yaml").exists():
+        store.check_resumable(spec.as_config())
+        store.refuse_unplanned_cells(cells)
+        store.refuse_changed_plans({cell: plan_cell(cell, spec.preset) for cell in cells})
 
 
 def _timing_key(cell: dict) -> tuple:
@@ -168,8 +169,8 @@ def run_benchmark(
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
     cells = plan_grid(spec)
+    _check_existing_run(RunStore(out), spec, cells)
     store = RunStore.open(out, spec.as_config())
-    _check_finished_cells(store, cells, spec.preset)
     todo = [cell for cell in cells if not store.is_done(cell)]
     with tqdm(
         total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress

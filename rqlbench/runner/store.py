@@ -75,22 +75,30 @@ class RunStore:
     def refuse_changed_plans(self, plans: dict[Cell, CellPlan]) -> None:
         """A finished cell must have been computed as its plan says now: a cell's file name
         leaves out its weight and budget, so a re-tuned weight or a changed YAML would otherwise
-        mix old and new cells in one row."""
+        mix old and new cells in one row. Compared: ω' (where the plan fixes one), steps,
+        evaluation episodes, learner settings and simulator (a key an older record lacks is
+        skipped); not the prior files or the prior recipes."""
         for cell, plan in plans.items():
             if not self.is_done(cell):
                 continue
             record = json.loads(self.cell_path(cell).read_text())
-            found = {k: record.get(k) for k in ("steps", "settings", "simulator")}
-            wanted = {"steps": plan.steps, "settings": plan.settings, "simulator": plan.simulator}
+            found = {k: record[k] for k in ("steps", "settings", "simulator") if k in record}
+            if "episodes" in record:
+                found["episodes"] = len(record["episodes"])
             if record["cell"].get("omega") is not None and plan.omega is not None:
-                found["omega'"], wanted["omega'"] = record["cell"]["omega"], plan.omega
-            if changed := [k for k in wanted if json.dumps(found[k]) != json.dumps(wanted[k])]:
+                found["omega'"] = record["cell"]["omega"]
+            wanted = {
+                "steps": plan.steps, "episodes": plan.episodes, "omega'": plan.omega,
+                "settings": json.loads(json.dumps(plan.settings)),  # as a record holds them
+                "simulator": plan.simulator,
+            }  # fmt: skip
+            if changed := [k for k in found if found[k] != wanted[k]]:
                 raise ValueError(
                     f"{self.cell_path(cell)} was computed with "
                     + ", ".join(f"{k} {found[k]!r}" for k in changed)
-                    + "; the task's config now says "
+                    + "; the task's config now gives "
                     + ", ".join(f"{k} {wanted[k]!r}" for k in changed)
-                    + " (a re-tuned weight or an edited YAML): choose a new --out directory"
+                    + " (re-tuned, or its YAML edited since): choose a new --out directory"
                 )
 
     def check_resumable(self, config: dict[str, Any]) -> bool:
