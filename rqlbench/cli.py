@@ -126,41 +126,62 @@ def mcts_command(args: argparse.Namespace) -> None:
 
 def tune_command(args: argparse.Namespace) -> None:
     """Choose every method's weight on validation episodes; write configs/tuned/TASK.yaml."""
-    from rqlbench.runner import RunSpec, describe_plan, preset_config, run_benchmark
-    from rqlbench.runner.grid import TUNING_TRAINING_SEED, VALIDATION_SEED
-    from rqlbench.runner.tuning import select, tuned_methods, tuning_settings, write_tuned_config
+    from rqlbench.runner import (
+        RunSpec,
+        available_priors,
+        describe_plan,
+        preset_config,
+        run_benchmark,
+    )
+    from rqlbench.runner.tuning import (
+        check_retune,
+        select,
+        tuned_methods,
+        tuning_settings,
+        write_tuned_config,
+    )
 
     candidates, rule = tuning_settings(args.task)
     budget = preset_config(args.task, args.preset, "validation")
-    methods = tuned_methods(args.task, args.methods)
+    methods = tuned_methods(args.task, args.methods, args.priors)
     spec = RunSpec(
         tasks=(args.task,), preset=args.preset, methods=tuple(methods),
         priors=_tuple(args.priors), seeds=args.seeds, omegas=tuple(args.omega or candidates),
         prior_dir=args.prior_dir, split="validation",
     )  # fmt: skip
+    context = _tuning_context(args, spec.omegas, budget, rule.describe())
+    tuned_file = args.write_to and Path(args.write_to)
+    tuned_kinds = list(args.priors or available_priors(args.task, args.prior_dir))
+    check_retune(args.task, methods, tuned_kinds, context, tuned_file)  # before any cell runs
     out = Path(args.out or f"runs/tune-{args.preset}-{args.task}")
     if args.dry_run:
         print(describe_plan(spec, out, args.workers))
         return
     store = run_benchmark(spec, out, args.executor, args.workers, args.address)
     selection = select(store, rule)
-    context = {
+    path = write_tuned_config(args.task, selection, context, tuned_file)
+    for method, kinds in selection["chosen"].items():
+        for kind, choice in kinds.items():
+            note = "" if choice["met_rule"] else "  (no candidate met the rule)"
+            print(f"{method:<14} {kind}: omega' = {choice['omega']:g}{note}")
+    print(f"tuning run: {store.path}\nchosen weights: {path}")
+
+
+def _tuning_context(args: argparse.Namespace, candidates: tuple, budget: dict, rule: str) -> dict:
+    """How the weights were chosen, written beside them in the tuned file."""
+    from rqlbench.runner.grid import TUNING_TRAINING_SEED, VALIDATION_SEED
+
+    return {
         "tuned_by": f"rqlbench tune {args.task} --preset {args.preset}",
-        "rule": rule.describe(),
+        "rule": rule,
         "validation": {
-            "preset": args.preset, "candidates": list(spec.omegas),
+            "preset": args.preset, "candidates": list(candidates),
             "seeds": args.seeds or int(budget["seeds"]),
             "steps": int(budget["steps"]), "episodes": int(budget["episodes"]),
             "first_env_seed": VALIDATION_SEED,  # evaluation episodes start at 10000
             "first_training_seed": TUNING_TRAINING_SEED,  # main runs train from seed 0
         },
     }  # fmt: skip
-    path = write_tuned_config(args.task, selection, context, args.write_to and Path(args.write_to))
-    for method, kinds in selection["chosen"].items():
-        for kind, choice in kinds.items():
-            note = "" if choice["met_rule"] else "  (no candidate met the rule)"
-            print(f"{method:<14} {kind}: omega' = {choice['omega']:g}{note}")
-    print(f"tuning run: {store.path}\nchosen weights: {path}")
 
 
 def _run_and_report(

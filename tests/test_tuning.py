@@ -8,7 +8,13 @@ import yaml
 from rqlbench.cli import main
 from rqlbench.runner.grid import EVAL_SEED, TUNING_TRAINING_SEED, VALIDATION_SEED, preset_config
 from rqlbench.runner.store import RunStore
-from rqlbench.runner.tuning import TuningRule, select, tuned_methods, write_tuned_config
+from rqlbench.runner.tuning import (
+    TuningRule,
+    check_retune,
+    select,
+    tuned_methods,
+    write_tuned_config,
+)
 from rqlbench.tasks import get_task, registry
 
 PAPER_EPISODES = 4000  # the most evaluation episodes any preset runs
@@ -113,6 +119,25 @@ def test_tuned_weights_override_the_task_yaml_per_method(tmp_path, monkeypatch):
     assert entry["met_rule"] == {"rl": False, "il": True}
     assert entry["prior"] == {"rl": {"success": 1.0}, "il": {}}
     assert entry["sweep"] == {"rl": [{"omega": 0.3}]}  # il's sweep was empty
+    # ... but only if the kept kind was tuned the same way (one entry describes both)
+    with pytest.raises(ValueError, match="weight for the il prior was tuned with another rule"):
+        write_tuned_config("cartpole", again, {"rule": "other"}, tuned)
+    with pytest.raises(ValueError, match="tuned with another rule; tune every prior kind again"):
+        check_retune("cartpole", ["prior", "rql"], ["rl"], {"rule": "other"}, tuned)
+    check_retune("cartpole", ["prior", "rql"], ["rl", "il"], {"rule": "other"}, tuned)  # all again
+    # A single weight written for both kinds by an older rqlbench is kept for the other kind.
+    entry = {"omega": 0.01, "met_rule": {"rl": True, "il": True}, "rule": "r"}
+    tuned.write_text(yaml.safe_dump({"methods": {"rql": entry}}))
+    write_tuned_config("cartpole", again, {"rule": "r"}, tuned)
+    assert get_task("cartpole").config()["methods"]["rql"]["omega"] == {"rl": 0.3, "il": 0.01}
+
+
+def test_full_reward_is_tuned_only_with_the_rl_prior_it_runs_under():
+    assert "full-reward" in tuned_methods("cartpole", None, ["rl"])
+    assert "full-reward" not in tuned_methods("cartpole", None, ["il"])  # left out, not retuned
+    assert "rql" in tuned_methods("cartpole", None, ["il"])
+    with pytest.raises(ValueError, match="full-reward runs under the rl prior: tune it with"):
+        tuned_methods("cartpole", ["rql", "full-reward"], ["il"])
 
 
 def test_only_methods_with_a_weight_are_tuned():

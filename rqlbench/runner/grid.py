@@ -101,8 +101,8 @@ def plan_cell(cell: Cell, preset: str) -> CellPlan:
         if cell.prior not in omega:
             raise ValueError(
                 f"{cell.task}: {cell.method}'s omega' is given per prior kind, {omega}, not for "
-                f"the {cell.prior} prior: run `rqlbench tune {cell.task} --priors {cell.prior}` "
-                "or pass --omega"
+                f"the {cell.prior} prior: run `rqlbench tune {cell.task} --priors {cell.prior} "
+                "--out NEW_DIR` or pass --omega"
             )
         omega = omega[cell.prior]
     steps = int(override.get("steps", budget["steps"])) if trains else 0

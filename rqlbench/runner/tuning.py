@@ -23,7 +23,7 @@ import yaml
 
 from rqlbench.files import write_text
 from rqlbench.methods import METHODS
-from rqlbench.runner.grid import VALIDATION_SEED
+from rqlbench.runner.grid import PRIOR_KINDS, VALIDATION_SEED
 from rqlbench.runner.store import RunStore
 from rqlbench.tasks import task_config
 from rqlbench.tasks.registry import tuned_config_path
@@ -61,8 +61,14 @@ def tuning_settings(task: str) -> tuple[list[float], TuningRule]:
     return candidates, TuningRule(**margins)
 
 
-def tuned_methods(task: str, methods: list[str] | None) -> list[str]:
-    """The methods tuning sweeps (those with a weight), plus the prior as the reference."""
+def tuned_methods(
+    task: str, methods: list[str] | None, priors: list[str] | None = None
+) -> list[str]:
+    """The methods tuning sweeps (those with a weight), plus the prior as the reference.
+
+    A method that ignores the prior policy (full-reward) runs under the RL prior wherever there
+    is one (its ω = ω'/α takes that prior's α), so `priors` without "rl" cannot tune it.
+    """
     swept = [
         name for name, method in METHODS.items()
         if "omega" in method.sweeps and method.supports(task)
@@ -70,6 +76,14 @@ def tuned_methods(task: str, methods: list[str] | None) -> list[str]:
     chosen = swept if methods is None else [m for m in methods if m in swept]
     if methods is not None and (unknown := sorted(set(methods) - set(swept))):
         raise ValueError(f"{', '.join(unknown)} has no weight to tune: choose from {swept}")
+    if priors and PRIOR_KINDS[0] not in priors:
+        once = [m for m in chosen if not METHODS[m].uses_prior_policy]
+        if methods is not None and once:
+            raise ValueError(
+                f"{', '.join(once)} runs under the {PRIOR_KINDS[0]} prior: tune it with "
+                f"--priors {PRIOR_KINDS[0]}, or leave it out of --methods"
+            )
+        chosen = [m for m in chosen if m not in once]
     return ["prior", *chosen]
 
 
@@ -129,8 +143,41 @@ def _choose(candidates: list[dict], prior: dict, rule: TuningRule) -> dict[str, 
     return {"omega": best["omega"], "met_rule": bool(qualified)}
 
 
-def _by_kind(omega: Any) -> dict[str, Any]:
-    return omega if isinstance(omega, dict) else {}
+def check_retune(
+    task: str,
+    methods: list[str],
+    kinds: list[str],
+    context: dict[str, Any],
+    path: Path | None = None,
+) -> None:
+    """Refuses, before any cell runs, to tune some prior kinds of a method whose other kinds
+    were tuned with another rule or validation settings (write_tuned_config keeps those)."""
+    path = path or tuned_config_path(task)
+    entries = yaml.safe_load(path.read_text())["methods"] if path.is_file() else {}
+    for method in methods:
+        earlier = entries.get(method) if METHODS[method].uses_prior_policy else None
+        if earlier and (kept := sorted(set(_by_kind(earlier)) - set(kinds))):
+            _check_same_tuning(task, method, kept, earlier, context)
+
+
+def _check_same_tuning(
+    task: str, method: str, kept: list[str], earlier: dict[str, Any], context: dict[str, Any]
+) -> None:
+    differing = sorted(k for k in context if k != "tuned_by" and earlier.get(k) != context[k])
+    if differing:
+        raise ValueError(
+            f"configs/tuned/{task}.yaml: {method}'s weight for the {', '.join(kept)} prior was "
+            f"tuned with another {', '.join(differing)}; tune every prior kind again (without "
+            "--priors) so one entry describes them all"
+        )
+
+
+def _by_kind(earlier: dict[str, Any]) -> dict[str, Any]:
+    """An earlier entry's weight per prior kind (a single weight served every kind it lists)."""
+    omega = earlier.get("omega")
+    if isinstance(omega, dict):
+        return omega
+    return {kind: omega for kind in earlier.get("met_rule", {})}
 
 
 def write_tuned_config(
@@ -139,14 +186,17 @@ def write_tuned_config(
     """Writes each tuned method's weight (per prior kind), how and from what sweep it was chosen.
 
     Methods tuned earlier and not in `selection` keep their entries, and so does a method's
-    other prior kind when only one kind was tuned again (`--priors rl`).
+    other prior kind when only one kind was tuned again (`--priors rl`), provided it was tuned
+    with the same rule and validation settings (the entry states them once for every kind).
     """
     path = path or tuned_config_path(task)
     methods = yaml.safe_load(path.read_text())["methods"] if path.is_file() else {}
     for method, kinds in selection["chosen"].items():
         per_kind = METHODS[method].uses_prior_policy
         earlier = methods.get(method, {}) if per_kind else {}
-        omegas = {**_by_kind(earlier.get("omega")), **{k: c["omega"] for k, c in kinds.items()}}
+        if kept := sorted(set(_by_kind(earlier)) - set(kinds)):
+            _check_same_tuning(task, method, kept, earlier, context)
+        omegas = {**_by_kind(earlier), **{k: c["omega"] for k, c in kinds.items()}}
         methods[method] = {
             # A method that ignores the prior policy ran under one kind: its weight serves both.
             "omega": omegas if per_kind else next(iter(omegas.values())),
