@@ -58,6 +58,7 @@ def test_mcts_runs_on_tasks_with_a_planning_model_and_sweeps_simulations():
         (dict(tasks=["cartpol"]), "unknown task 'cartpol': choose one of cartpole"),
         (dict(methods=["rsql"]), "unknown method 'rsql': choose one of prior, rql"),
         (dict(priors=["bc"]), "unknown prior kind 'bc': choose from rl, il"),
+        (dict(priors=[]), "no prior kind given: choose from rl, il"),
         (dict(seeds=0), "seeds must be >= 1, got 0"),
         (dict(seeds=1001), "seeds must be at most 1000, got 1001: .* from 1000 on are the tuning"),
     ],

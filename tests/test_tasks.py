@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from rqlbench.tasks import get_task, offers_planning_model, task_class, task_names
+from rqlbench.tasks import (
+    get_task,
+    offers_planning_model,
+    register_task,
+    task_class,
+    task_names,
+)
 from rqlbench.tasks.driving import STRIP_OFFSET
 
 
@@ -22,6 +28,8 @@ def test_the_registry_says_which_tasks_plan_as_their_classes_do():
     for name in task_names():
         assert offers_planning_model(name) == task_class(name).offers_planning_model(), name
     assert offers_planning_model("highway") and not offers_planning_model("parking")
+    with pytest.raises(TypeError, match="needs plans=True or plans=False"):
+        register_task("new-task", "some.module:NewTask")
 
 
 def test_cartpole_rewards_metric_and_success():

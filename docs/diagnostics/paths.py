@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rqlbench.files import write_text
 from rqlbench.runner.grid import VALIDATION_SEED
 from rqlbench.zoo import prior_from_model
 
@@ -61,12 +62,9 @@ class Results:
         self.path = out / "results.json"
         self.values = json.loads(self.path.read_text()) if self.path.is_file() else {}
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.values
-
     def record(self, key: str, compute: Callable[..., Any], *args: Any) -> None:
         """Computes the point `key` as compute(*args), unless it is already there."""
         if key not in self.values:
             self.values[key] = compute(*args)
-            self.path.write_text(json.dumps(self.values, indent=1))
+            write_text(self.path, json.dumps(self.values, indent=1))  # atomically
             print(key, json.dumps(self.values[key]), flush=True)

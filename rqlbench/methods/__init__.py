@@ -41,7 +41,7 @@ def __getattr__(name: str) -> Any:
 def run_method(name: str, run: MethodRun) -> Any:
     """Trains (if the method learns) and returns the policy of method `name` for this cell."""
     method = get_method(name)
-    if not method.supports(run.task.name):
+    if method.plans and not run.task.offers_planning_model():  # the instance itself
         raise ValueError(
             f"method {name!r} plans with a task's planning model, and the {run.task.name!r} "
             "task offers none: run it on a task that does (see `rqlbench list`)"

@@ -507,7 +507,7 @@ def _runtime_section(main: pd.DataFrame, runs: pd.DataFrame) -> str:
     gits: dict[str, set[str]] = defaultdict(set)  # machine -> the commits its runs started at
     for text in runs.loc[runs["name"].isin(main["run"].unique()), "environment"]:
         machine, _, git = text.split(";")[0].rpartition(", git ")
-        gits[machine].add(git)
+        gits[machine or "an unrecorded machine"].add(git)  # no environment.json: "—"
     where = "; ".join(f"{m} (runs started at git {', '.join(sorted(g))})" for m, g in gits.items())
     return (
         "## Runtime\n\nWall time per cell (training + evaluation) of the main runs, on "

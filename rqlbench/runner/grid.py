@@ -158,6 +158,8 @@ def build_grid(
             f"seeds must be at most {TUNING_TRAINING_SEED}, got {seeds}: training seeds from "
             f"{TUNING_TRAINING_SEED} on are the tuning's"
         )
+    if not priors:
+        raise ValueError(f"no prior kind given: choose from {', '.join(PRIOR_KINDS)}")
     for kind in priors:
         if kind not in PRIOR_KINDS:
             raise ValueError(f"unknown prior kind {kind!r}: choose from {', '.join(PRIOR_KINDS)}")

@@ -21,10 +21,10 @@ from rqlbench.tasks.registry import (
 
 # One line per task (plans: it offers residual ME-MCTS a planning model).
 register_task("cartpole", "rqlbench.tasks.classic:CartPole", plans=True)
-register_task("mountaincar", "rqlbench.tasks.classic:MountainCar")
+register_task("mountaincar", "rqlbench.tasks.classic:MountainCar", plans=False)
 register_task("highway", "rqlbench.tasks.driving:Highway", plans=True)
-register_task("parking", "rqlbench.tasks.driving:Parking")
-register_task("halfcheetah", "rqlbench.tasks.locomotion:HalfCheetah")
+register_task("parking", "rqlbench.tasks.driving:Parking", plans=False)
+register_task("halfcheetah", "rqlbench.tasks.locomotion:HalfCheetah", plans=False)
 
 _FROM_BASE = ("REWARD_MODES", "PlanningModel", "StepRewards", "Task", "TaskRewardWrapper")
 __all__ = [

@@ -26,9 +26,15 @@ _REGISTRY: dict[str, type[Task] | str] = {}
 _PLANS: dict[str, bool] = {}  # name -> whether the task offers a planning model
 
 
-def register_task(name: str, cls: type[Task] | str | None = None, plans: bool = False) -> Any:
-    """Adds a task under `name`: a Task class, a "module:Class" path (then `plans` says whether
-    it overrides `planning_model`; tests/test_tasks.py checks it), or as a class decorator."""
+def register_task(name: str, cls: type[Task] | str | None = None, plans: bool | None = None) -> Any:
+    """Adds a task under `name`: a Task class, a "module:Class" path (then `plans` must say
+    whether it overrides `planning_model`; tests/test_tasks.py checks it), or as a class
+    decorator."""
+    if isinstance(cls, str) and plans is None:
+        raise TypeError(
+            f"register_task({name!r}, {cls!r}): a task imported on first use needs plans=True "
+            "or plans=False (whether it offers a planning model)"
+        )
     if cls is not None:
         _REGISTRY[name] = cls
         _PLANS[name] = plans if isinstance(cls, str) else cls.offers_planning_model()
