@@ -2,7 +2,9 @@
 
     python docs/diagnostics/cartpole_rsql.py [--out DIR]   # resumable; DIR/results.json
 
-Results (~45 min on one core): docs/diagnostics/cartpole_rsql_results.json.
+Results (~45 min of one core): docs/diagnostics/cartpole_rsql_results.json. At 100k steps every
+seed customizes: |x| 0.008–0.011 from the RL prior (0.071 on these episodes; 0.07–0.23 at 25k)
+and 0.084–0.108 from the IL prior (0.132; 0.13–0.16 at 25k), all at 100 % success.
 
 At the quick budget (25k steps) RSQL from the RL prior at the tuned ω' 0.001 made mean |x| worse
 than the prior's in IQM over training seeds 1–5 (0.146 vs 0.069), though the tuning's own seed
