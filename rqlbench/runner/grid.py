@@ -71,14 +71,16 @@ class CellPlan:
     simulator: str = "reference"  # what a learning method trains on (the preset's `simulator`)
 
 
-def preset_config(task_name: str, preset: str, split: str = "evaluation") -> dict[str, Any]:
+def preset_config(
+    task_name: str, preset: str, split: str = "evaluation", config: dict | None = None
+) -> dict[str, Any]:
     """The task's settings for one preset; for the validation split (tuning), the preset's
     `tuning_steps` / `tuning_episodes` replace its steps / episodes where set (e.g. more
     validation episodes keep the tuning rule's 10-point success margin out of the noise of 20
     episodes; fewer steps make a sweep affordable where the weights carry over)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
-    budget = dict(task_config(task_name)["presets"][preset])
+    budget = dict((config or task_config(task_name))["presets"][preset])
     if split == "validation":
         for key in ("steps", "episodes"):
             budget[key] = budget.get(f"tuning_{key}", budget[key])
@@ -88,8 +90,9 @@ def preset_config(task_name: str, preset: str, split: str = "evaluation") -> dic
 def plan_cell(cell: Cell, preset: str) -> CellPlan:
     """Budget and settings of one cell under a preset."""
     trains = get_method(cell.method).trains
-    budget = preset_config(cell.task, preset, cell.split)
-    method = task_config(cell.task).get("methods", {}).get(cell.method, {})
+    config = task_config(cell.task)  # read once: planning a grid plans every cell
+    budget = preset_config(cell.task, preset, cell.split, config)
+    method = config.get("methods", {}).get(cell.method, {})
     override = budget.get("methods", {}).get(cell.method, {})
     settings = dict(budget.get("settings", {})) if trains else {}
     settings.update(method.get("settings", {}))
