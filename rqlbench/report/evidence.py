@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -72,7 +71,7 @@ def load_evidence(root: Path) -> Evidence:
         kind = _run_kind(config, kept)
         runs.append({
             "name": name, "kind": kind, "cells": len(kept), "skipped": len(records) - len(kept),
-            "config": _config_text(config), "environment": _environment_text(run),
+            "config": _config_text(config), **_environment(run),
             "left_out": 0,  # counted below, once the tuning cells are known
         })  # fmt: skip
         cells += [_cell_row(record, name, kind) for record in kept]
@@ -87,7 +86,9 @@ def load_evidence(root: Path) -> Evidence:
     return Evidence(table, ordered(frame), tuning)
 
 
-RUN_COLUMNS = ["name", "kind", "cells", "skipped", "config", "environment", "left_out"]
+RUN_COLUMNS = [
+    "name", "kind", "cells", "skipped", "config", "machine", "git", "environment", "left_out"
+]  # fmt: skip
 TUNED_MODEL = "tuned-model"
 MODEL_KEYS = ["task", "method", "prior", "seed", "omega", "steps"]  # what fixes a trained model
 
@@ -184,10 +185,11 @@ def _config_text(config: dict[str, Any]) -> str:
                      for k, v in shown.items())  # fmt: skip
 
 
-def _environment_text(run: Path) -> str:
+def _environment(run: Path) -> dict[str, str]:
+    """The run's machine, the commit it started at, and the whole record as text."""
     path = run / "environment.json"
     if not path.is_file():
-        return MISSING
+        return {"machine": "an unrecorded machine", "git": MISSING, "environment": MISSING}
     env = json.loads(path.read_text(encoding="utf-8"))
     packages = ", ".join(f"{k} {v}" for k, v in (env.get("packages") or {}).items() if v)
     git = (env.get("git") or MISSING)[:10]
@@ -196,7 +198,11 @@ def _environment_text(run: Path) -> str:
         f"; extended to {e.get('seeds')} seeds at git {(e.get('git') or MISSING)[:10]}"
         for e in env.get("extensions") or []
     )
-    return f"{machine}, git {git}; {packages}{extended}"
+    return {
+        "machine": machine,
+        "git": git,
+        "environment": f"{machine}, git {git}; {packages}{extended}",
+    }
 
 
 # --- the document -------------------------------------------------------------------------
@@ -504,11 +510,11 @@ def _runtime_section(main: pd.DataFrame, runs: pd.DataFrame) -> str:
             rows.append(_runtime_row(task, method, cells["wall"]))
         rows.append(_runtime_row(task, "**all methods**", task_rows["wall"]))
     rows.append(_runtime_row("**all tasks**", "", seconds["wall"]))
-    gits: dict[str, set[str]] = defaultdict(set)  # machine -> the commits its runs started at
-    for text in runs.loc[runs["name"].isin(main["run"].unique()), "environment"]:
-        machine, _, git = text.split(";")[0].rpartition(", git ")
-        gits[machine or "an unrecorded machine"].add(git)  # no environment.json: "—"
-    where = "; ".join(f"{m} (runs started at git {', '.join(sorted(g))})" for m, g in gits.items())
+    ran = runs[runs["name"].isin(main["run"].unique())]
+    where = "; ".join(
+        f"{machine} (runs started at git {', '.join(sorted(set(rows['git'])))})"
+        for machine, rows in ran.groupby("machine", sort=False)
+    )
     return (
         "## Runtime\n\nWall time per cell (training + evaluation) of the main runs, on "
         f"{where}; each run's `environment.json` records its environment and extensions.\n\n"
