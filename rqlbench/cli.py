@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -157,7 +158,9 @@ def tune_command(args: argparse.Namespace) -> None:
     if args.dry_run:
         print(describe_plan(spec, out, args.workers))
         return
-    store = run_benchmark(spec, out, args.executor, args.workers, args.address)
+    store = run_benchmark(
+        spec, out, args.executor, args.workers, args.address, stop_by=args.stop_by
+    )
     selection = select(store, rule)
     path = write_tuned_config(args.task, selection, context, tuned_file)
     for method, kinds in selection["chosen"].items():
@@ -198,7 +201,9 @@ def _run_and_report(
     if args.dry_run:
         print(describe_plan(spec, out, args.workers))
         return
-    store = run_benchmark(spec, out, args.executor, args.workers, args.address)
+    store = run_benchmark(
+        spec, out, args.executor, args.workers, args.address, stop_by=args.stop_by
+    )
     from rqlbench.report import write_report  # after the run: a bad argument fails at once
 
     paths = write_report(store.path)
@@ -243,6 +248,10 @@ def _add_grid_arguments(p: argparse.ArgumentParser) -> None:
                    help="parallel cells (local executor)")  # fmt: skip
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="local or ray (local)")
     p.add_argument("--address", help="Ray cluster address to join (a local one if omitted)")
+    p.add_argument("--stop-by", type=_deadline, metavar="WHEN",
+                   help="start no cell that would not finish by WHEN (HH:MM, next occurrence, or "
+                        "an ISO date-time), judged from the finished cells of its kind; exits "
+                        "with 75, everything finished saved")  # fmt: skip
     p.add_argument("--dry-run", action="store_true",
                    help="print the cells to run in --out and the time left (from its finished "
                         "cells), run nothing")  # fmt: skip
@@ -363,13 +372,37 @@ def _nonnegative(text: str) -> float:
     return value
 
 
+def _deadline(text: str) -> float:
+    """HH:MM (today, or tomorrow once passed) or an ISO date-time, as seconds since the epoch."""
+    now = dt.datetime.now()
+    try:
+        when = dt.datetime.combine(now.date(), dt.time.fromisoformat(text))
+        if when <= now:
+            when += dt.timedelta(days=1)
+    except ValueError:
+        try:
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"not a time: {text!r}; give HH:MM or a date-time like 2026-12-02T09:20"
+            ) from None
+        if when.timestamp() <= now.timestamp():
+            raise argparse.ArgumentTypeError(f"{text} has passed: give a time to come") from None
+    return when.timestamp()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from rqlbench.runner import DeadlineReached
+
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
     except (ValueError, TypeError, FileNotFoundError, ImportError) as error:
         print(f"rqlbench: error: {error}", file=sys.stderr)
         return 2
+    except DeadlineReached as stopped:
+        print(f"rqlbench: {stopped}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: rerun later to resume
     except KeyboardInterrupt:
         print("rqlbench: interrupted; finished cells are saved: rerun to resume", file=sys.stderr)
         return 130

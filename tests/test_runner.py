@@ -1,10 +1,13 @@
 """The runner: grid, per-cell plans, the results store and both executors."""
 
+import datetime as dt
 import json
 import os
 import re
 import shutil
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,9 @@ from rqlbench.methods import prior_temperature
 from rqlbench.prior_files import prior_path
 from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner import RunSpec, RunStore, grid, plan_grid, run_benchmark
-from rqlbench.runner.executors import execute
+from rqlbench.runner.executors import _as_workers_free, execute
 from rqlbench.runner.grid import Cell, build_grid, plan_cell, sweep_budgets
+from rqlbench.runner.timing import Deadline, DeadlineReached
 from rqlbench.tasks import task_config
 from rqlbench.zoo import load_shipped_prior
 
@@ -253,6 +257,65 @@ def test_dry_run_counts_the_cells_left_and_times_them_from_the_finished_ones(tmp
     assert main([*args[:-1], "3", "--out", str(tmp_path / "run"), "--dry-run"]) == 0  # extends
     assert main([*args, "--preset", "quick", "--out", str(tmp_path / "run"), "--dry-run"]) == 2
     assert "different preset" in capsys.readouterr().err
+
+
+def test_a_deadline_admits_a_cell_only_if_its_kind_says_it_will_finish_in_time():
+    rql, prior = Cell("cartpole", "rql", "rl", 0, 0.1), Cell("cartpole", "prior", "rl", 0)
+    greedy, highway = Cell("cartpole", "greedy", "rl", 0, 0.1), Cell("highway", "rql", "rl", 0)
+    now = [1000.0]
+    deadline = Deadline(1300.0, {("cartpole", "rql", None): [100.0, 300.0]}, lambda: now[0])
+    assert deadline.expected_seconds(rql) == 200.0  # the median of its kind
+    assert deadline.expected_seconds(greedy) == 200.0  # untimed: the task's slowest timed kind
+    assert deadline.expected_seconds(highway) == 0.0  # nothing known: it starts
+    deadline.record(prior, {"train_seconds": 0.0, "eval_seconds": 2.0})
+    assert deadline.expected_seconds(prior) == 2.0
+    assert list(deadline.admitted([rql, prior, highway])) == [rql, prior, highway]
+    now[0] = 1200.0
+    assert list(deadline.admitted([rql, prior, highway])) == [prior, highway]
+    now[0] = 1300.0  # at the deadline nothing starts, however short
+    assert list(deadline.admitted([prior])) == []
+    assert deadline.held_back == [rql, prior]
+    assert "2 cell(s) would not have finished in time (e.g. cartpole__rql__rl" in (
+        deadline.stop_message()
+    )
+
+
+def test_workers_take_the_next_cell_only_when_one_is_free():
+    # the deadline judges a cell when it would start, knowing every cell finished before it
+    pulled, handled = [], []
+
+    def cells():
+        for cell in range(5):
+            pulled.append(len(handled))
+            yield cell
+
+    with ThreadPoolExecutor(2) as pool:
+        for cell, result in _as_workers_free(cells(), 2, lambda c: pool.submit(int, c * 10)):
+            assert result == cell * 10
+            handled.append(cell)
+    assert pulled == [0, 0, 1, 2, 3] and sorted(handled) == list(range(5))
+
+
+def test_a_run_with_a_deadline_starts_no_cell_it_cannot_finish(tmp_path, capsys):
+    spec = RunSpec(tasks=("cartpole",), preset="smoke", methods=("prior",), priors=("rl",), seeds=3)
+    first, *rest = plan_grid(spec)
+    store = RunStore.open(tmp_path / "run", spec.as_config())
+    store.save(first, {**_as_planned(first, "smoke"), "train_seconds": 0, "eval_seconds": 7200})
+    with pytest.raises(DeadlineReached, match="2 cell\\(s\\) would not have finished in time"):
+        run_benchmark(spec, tmp_path / "run", progress=False, stop_by=time.time() + 3600)
+    assert [p.name for p in store.cells_dir.glob("*.json")] == [f"{first.id}.json"]
+    args = ["run", "cartpole", "--preset", "smoke", "--methods", "prior", "--priors", "rl"]
+    args += ["--seeds", "3", "--out", str(tmp_path / "run"), "--stop-by"]
+    for when, message in [("2000-01-01", "2000-01-01 has passed"), ("9:61", "not a time: '9:61'")]:
+        with pytest.raises(SystemExit):
+            main([*args, when])
+        assert message in capsys.readouterr().err
+    later = (dt.datetime.now() + dt.timedelta(hours=1)).strftime("%H:%M")  # the next occurrence
+    assert main([*args, later]) == 75
+    assert "rerun the same command to resume" in capsys.readouterr().err
+    store.save(first, {**_as_planned(first, "smoke"), "train_seconds": 0, "eval_seconds": 1})
+    run_benchmark(spec, tmp_path / "run", progress=False, stop_by=time.time() + 3600)
+    assert all(store.is_done(cell) for cell in rest)  # cells that fit run as before
 
 
 def test_store_refuses_results_of_another_version(tmp_path):

@@ -8,7 +8,6 @@ learners load when cells run.
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -27,12 +26,20 @@ from rqlbench.runner.grid import (
     preset_config,
 )
 from rqlbench.runner.store import RunStore
+from rqlbench.runner.timing import (
+    Deadline,
+    DeadlineReached,
+    duration,
+    finished_seconds,
+    timing_key,
+)
 
 __all__ = [
     "EXECUTORS",
     "PRESETS",
     "PRIOR_KINDS",
     "Cell",
+    "DeadlineReached",
     "RunSpec",
     "RunStore",
     "available_priors",
@@ -106,19 +113,19 @@ def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
     remaining: dict[tuple, int] = defaultdict(int)
     planned: dict[tuple, int] = defaultdict(int)
     for cell in cells:
-        planned[_timing_key(cell.as_dict())] += 1
-        remaining[_timing_key(cell.as_dict())] += not store.is_done(cell)
-    seconds = _finished_seconds(store)
+        planned[timing_key(cell.as_dict())] += 1
+        remaining[timing_key(cell.as_dict())] += not store.is_done(cell)
+    seconds = finished_seconds(store)
     for key, count in planned.items():
         timed = seconds.get(key, [])
         each = statistics.median(timed) if timed else 0.0
         left += each * remaining[key]
-        estimate = f"~{_duration(each)} each ({len(timed)} timed)" if timed else "not timed yet"
+        estimate = f"~{duration(each)} each ({len(timed)} timed)" if timed else "not timed yet"
         task, method, budget = key
         name = method if budget is None else f"{method} ({budget} sims)"
         lines.append(f"  {task:<12} {name:<22} {remaining[key]:>4} of {count:<4} {estimate}")
     untimed = sum(n for key, n in remaining.items() if n and key not in seconds)
-    total = f"time left ~{_duration(left / workers)} on {workers} worker(s)"
+    total = f"time left ~{duration(left / workers)} on {workers} worker(s)"
     if untimed:
         total += f" for the timed cells, plus {untimed} cell(s) not timed yet"
     header = f"{out}: {sum(remaining.values())} of {sum(planned.values())} cells to run"
@@ -133,28 +140,6 @@ def _check_existing_run(store: RunStore, spec: RunSpec, cells: list[Cell]) -> No
         store.refuse_changed_plans({cell: plan_cell(cell, spec.preset) for cell in cells})
 
 
-def _timing_key(cell: dict) -> tuple:
-    """Cells that take about as long: same task, method and planning budget."""
-    return cell["task"], cell["method"], cell.get("simulations")
-
-
-def _finished_seconds(store: RunStore) -> dict[tuple, list[float]]:
-    """Training plus evaluation seconds of the finished cells, per timing key."""
-    seconds: dict[tuple, list[float]] = defaultdict(list)
-    for path in sorted(store.cells_dir.glob("*.json")):
-        record = json.loads(path.read_text())
-        seconds[_timing_key(record["cell"])].append(
-            record["train_seconds"] + record["eval_seconds"]
-        )
-    return seconds
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
-
-
 def run_benchmark(
     spec: RunSpec,
     out: str | Path,
@@ -162,8 +147,13 @@ def run_benchmark(
     workers: int = 1,
     address: str | None = None,
     progress: bool = True,
+    stop_by: float | None = None,
 ) -> RunStore:
-    """Runs (or resumes) the benchmark `spec` into the run directory `out`."""
+    """Runs (or resumes) the benchmark `spec` into the run directory `out`.
+
+    With `stop_by` (seconds since the epoch), no cell starts unless the finished cells of its
+    kind say it will be done by then; if any is held back, raises DeadlineReached once the
+    cells in flight are saved."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if executor not in EXECUTORS:
@@ -172,11 +162,19 @@ def run_benchmark(
     _check_existing_run(RunStore(out), spec, cells)
     store = RunStore.open(out, spec.as_config())
     todo = [cell for cell in cells if not store.is_done(cell)]
+    deadline = stop_by and Deadline(stop_by, finished_seconds(store))
+    started = deadline.admitted(todo) if deadline else todo  # judged as workers free up
     with tqdm(
         total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress
     ) as bar:
-        for cell, result in execute(todo, spec.preset, spec.prior_dir, executor, workers, address):
+        for cell, result in execute(
+            started, spec.preset, spec.prior_dir, executor, workers, address
+        ):
             store.save(cell, result)
+            if deadline:
+                deadline.record(cell, result)
             bar.set_postfix_str(cell.id, refresh=False)
             bar.update()
+    if deadline and deadline.held_back:
+        raise DeadlineReached(deadline.stop_message())
     return store

@@ -2,7 +2,8 @@
 
 `local` uses a process pool (one torch thread per worker); `ray` sends the same function to a
 Ray cluster (`address=None` starts a local one). Both yield (cell, result) in completion order,
-so the caller saves every cell the moment it finishes.
+so the caller saves every cell the moment it finishes, and take the next cell from `cells` only
+when a worker is free, so a lazy iterable decides then whether a cell still starts (a deadline).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 from rqlbench.runner.grid import Cell
@@ -21,7 +22,7 @@ Results = Iterator[tuple[Cell, dict[str, Any]]]
 
 
 def execute(
-    cells: list[Cell],
+    cells: Iterable[Cell],
     preset: str,
     prior_dir: str | None = None,
     executor: str = "local",
@@ -36,7 +37,7 @@ def execute(
     raise ValueError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
 
 
-def _local(cells: list[Cell], preset: str, prior_dir: str | None, workers: int) -> Results:
+def _local(cells: Iterable[Cell], preset: str, prior_dir: str | None, workers: int) -> Results:
     from rqlbench.runner.cell import run_cell  # torch and the learners, only once cells run
 
     if workers == 1:  # in this process: simplest to debug, no start-up cost
@@ -46,18 +47,35 @@ def _local(cells: list[Cell], preset: str, prior_dir: str | None, workers: int) 
     # spawn: torch and the simulators are not fork-safe once threads exist.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending = {pool.submit(run_cell, cell, preset, prior_dir): cell for cell in cells}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield pending.pop(future), future.result()
-        finally:
-            for future in pending:
-                future.cancel()
+
+        def start(cell: Cell) -> Future:
+            return pool.submit(run_cell, cell, preset, prior_dir)
+
+        yield from _as_workers_free(cells, workers, start)
 
 
-def _ray(cells: list[Cell], preset: str, prior_dir: str | None, address: str | None) -> Results:
+def _as_workers_free(cells: Iterable[Cell], slots: int, start: Callable[[Cell], Future]) -> Results:
+    """Keeps `slots` cells in flight; the next cell is taken from `cells` when one finishes,
+    after the caller has handled it."""
+    cells, pending = iter(cells), {}
+
+    def fill() -> None:
+        while len(pending) < slots and (cell := next(cells, None)) is not None:
+            pending[start(cell)] = cell
+
+    fill()
+    try:
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future.result()
+                fill()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _ray(cells: Iterable[Cell], preset: str, prior_dir: str | None, address: str | None) -> Results:
     from rqlbench.runner.cell import run_cell
 
     try:
@@ -77,11 +95,11 @@ def _ray(cells: list[Cell], preset: str, prior_dir: str | None, address: str | N
         _start_ray(ray, address)
     try:
         remote = ray.remote(num_cpus=1)(run_cell)
-        pending = {remote.remote(cell, preset, prior_dir): cell for cell in cells}
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                yield pending.pop(ref), ray.get(ref)
+
+        def start(cell: Cell) -> Future:
+            return remote.remote(cell, preset, prior_dir).future()
+
+        yield from _as_workers_free(cells, max(1, int(ray.cluster_resources()["CPU"])), start)
     finally:
         if started_here:
             ray.shutdown()

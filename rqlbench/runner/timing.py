@@ -1,0 +1,95 @@
+"""How long cells take, from the finished ones in a run directory: the dry run's time left and
+the deadline that keeps a run from starting cells it cannot finish.
+
+A parking cell trains for ~40 minutes here; a run stopped from outside (a session's end, a batch
+job's wall time) loses every cell in flight. With a deadline, a cell starts only if the cells of
+its kind that finished so far say it will be done in time, and the run stops cleanly instead.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+
+from rqlbench.runner.grid import Cell
+from rqlbench.runner.store import RunStore
+
+
+def timing_key(cell: dict) -> tuple:
+    """Cells that take about as long: same task, method and planning budget."""
+    return cell["task"], cell["method"], cell.get("simulations")
+
+
+def cell_seconds(result: dict) -> float:
+    return result["train_seconds"] + result["eval_seconds"]
+
+
+def finished_seconds(store: RunStore) -> dict[tuple, list[float]]:
+    """Training plus evaluation seconds of the finished cells, per timing key."""
+    seconds: dict[tuple, list[float]] = defaultdict(list)
+    for path in sorted(store.cells_dir.glob("*.json")):
+        record = json.loads(path.read_text())
+        seconds[timing_key(record["cell"])].append(cell_seconds(record))
+    return seconds
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+class DeadlineReached(RuntimeError):
+    """The run stopped starting cells before its deadline; the finished ones are saved."""
+
+
+class Deadline:
+    """Admits a cell only if it is expected to finish by `when` (seconds since the epoch).
+
+    A cell is expected to take the median time of the finished cells of its kind; a kind not
+    timed yet, as long as the slowest timed kind of its task (a guess on the safe side); a task
+    with nothing timed starts, since nothing better is known.
+    """
+
+    def __init__(
+        self, when: float, seconds: dict[tuple, list[float]], clock: Callable[[], float] = time.time
+    ):
+        self.when, self.clock = when, clock
+        self.seconds = defaultdict(list, {key: list(times) for key, times in seconds.items()})
+        self.held_back: list[Cell] = []
+
+    def expected_seconds(self, cell: Cell) -> float:
+        key = timing_key(cell.as_dict())
+        if self.seconds[key]:
+            return statistics.median(self.seconds[key])
+        same_task = [
+            statistics.median(t) for k, t in self.seconds.items() if k[0] == cell.task and t
+        ]
+        return max(same_task, default=0.0)
+
+    def admits(self, cell: Cell) -> bool:
+        return self.clock() + self.expected_seconds(cell) <= self.when
+
+    def record(self, cell: Cell, result: dict) -> None:
+        self.seconds[timing_key(cell.as_dict())].append(cell_seconds(result))
+
+    def admitted(self, cells: Iterable[Cell]) -> Iterator[Cell]:
+        """The cells that fit, each judged when a worker asks for it; the rest are held back."""
+        for cell in cells:
+            if self.admits(cell):
+                yield cell
+            else:
+                self.held_back.append(cell)
+
+    def stop_message(self) -> str:
+        first = self.held_back[0]
+        at = datetime.fromtimestamp(self.when).isoformat(sep=" ", timespec="minutes")
+        return (
+            f"stopped before the deadline {at}: {len(self.held_back)} cell(s) would not have "
+            f"finished in time (e.g. {first.id}, ~{duration(self.expected_seconds(first))}); the "
+            "finished cells are saved: rerun the same command to resume"
+        )
