@@ -1,6 +1,7 @@
 """The runner: grid, per-cell plans, the results store and both executors."""
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -234,6 +235,24 @@ def test_a_resumed_run_refuses_cells_computed_with_another_weight_or_budget(tmp_
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").glob("*.*")} == before
     store.save(cell, {**record, "episodes": [{}] * 3, "settings": {"batch_size": 1}})
     with pytest.raises(ValueError, match=r"computed with settings \{'batch_size': 1\}, episodes 3"):
+        run_benchmark(spec, tmp_path / "run", progress=False)
+
+
+def test_a_resumed_run_refuses_cells_of_a_prior_retrained_in_place(tmp_path):
+    priors = tmp_path / "priors" / "cartpole" / "rl"
+    priors.mkdir(parents=True)
+    shutil.copy(prior_path("cartpole", "rl"), priors / "prior.zip")
+    spec = RunSpec(
+        tasks=("cartpole",), preset="smoke", methods=("prior",), priors=("rl",),
+        prior_dir=str(tmp_path / "priors"),
+    )  # fmt: skip
+    store = run_benchmark(spec, tmp_path / "run", progress=False)
+    (path,) = store.cells_dir.glob("*.json")
+    digest = json.loads(path.read_text())["prior_sha256"]
+    assert digest == hashlib.sha256((priors / "prior.zip").read_bytes()).hexdigest()
+    run_benchmark(spec, tmp_path / "run", progress=False)  # the same prior resumes
+    shutil.copy(prior_path("cartpole", "il"), priors / "prior.zip")  # "retrained" in place
+    with pytest.raises(ValueError, match=f"computed with prior_sha256 '{digest}'; .*new --out"):
         run_benchmark(spec, tmp_path / "run", progress=False)
 
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from rqlbench.prior_files import prior_path
+from rqlbench.prior_files import prior_digest, prior_path
 from rqlbench.runner.executors import EXECUTORS, execute
 from rqlbench.runner.grid import (
     PRESETS,
     PRIOR_KINDS,
     Cell,
+    CellPlan,
     build_grid,
     plan_cell,
     preset_config,
@@ -137,7 +138,13 @@ def _check_existing_run(store: RunStore, spec: RunSpec, cells: list[Cell]) -> No
     if (store.path / "config.yaml").exists():
         store.check_resumable(spec.as_config())
         store.refuse_unplanned_cells(cells)
-        store.refuse_changed_plans({cell: plan_cell(cell, spec.preset) for cell in cells})
+        store.refuse_changed_plans({cell: _planned(cell, spec) for cell in cells})
+
+
+def _planned(cell: Cell, spec: RunSpec) -> CellPlan:
+    """The cell's plan with its prior file's digest, as a finished cell records them."""
+    digest = prior_digest(prior_path(cell.task, cell.prior, spec.prior_dir))
+    return replace(plan_cell(cell, spec.preset), prior_sha256=digest)
 
 
 def run_benchmark(

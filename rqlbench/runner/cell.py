@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from rqlbench.evaluation import evaluate
 from rqlbench.methods import get_method, run_method
 from rqlbench.methods.common import MethodRun, prior_temperature
-from rqlbench.prior_files import prior_path
+from rqlbench.prior_files import prior_digest, prior_path
 from rqlbench.results_format import STORE_VERSION
 from rqlbench.runner.grid import Cell, plan_cell
 from rqlbench.tasks import get_task
@@ -31,7 +31,8 @@ def run_cell(
     torch.set_num_threads(1)
     task = get_task(cell.task)
     plan = plan_cell(cell, preset)
-    prior_model = load_model(prior_path(cell.task, cell.prior, prior_dir))
+    prior_file = prior_path(cell.task, cell.prior, prior_dir)
+    prior_model = load_model(prior_file)
     curve = EpisodeCurve()
     callback = CallbackList([curve, StepProgress(plan.steps)]) if progress else curve
     run = MethodRun(
@@ -54,6 +55,7 @@ def run_cell(
         "steps": plan.steps,
         "settings": plan.settings,
         "simulator": plan.simulator,
+        "prior_sha256": prior_digest(prior_file),
         "episodes": [record.as_dict() for record in episodes],
         "curve": curve.points,
         "train_seconds": trained - start,

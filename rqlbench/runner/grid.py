@@ -69,6 +69,7 @@ class CellPlan:
     omega: float | None
     settings: dict[str, Any] = field(default_factory=dict)
     simulator: str = "reference"  # what a learning method trains on (the preset's `simulator`)
+    prior_sha256: str | None = None  # the prior file's digest, where the caller looked it up
 
 
 def preset_config(

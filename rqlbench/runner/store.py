@@ -74,15 +74,17 @@ class RunStore:
 
     def refuse_changed_plans(self, plans: dict[Cell, CellPlan]) -> None:
         """A finished cell must have been computed as its plan says now: a cell's file name
-        leaves out its weight and budget, so a re-tuned weight or a changed YAML would otherwise
-        mix old and new cells in one row. Compared: ω' (where the plan fixes one), steps,
-        evaluation episodes, learner settings and simulator (a key an older record lacks is
-        skipped); not the prior files or the prior recipes."""
+        leaves out its weight, budget and prior file, so a re-tuned weight, a changed YAML or a
+        prior retrained in place would otherwise mix old and new cells in one row. Compared: ω'
+        (where the plan fixes one), steps, evaluation episodes, learner settings, simulator and
+        the prior file's SHA-256 (where the plan has it; a key an older record lacks is
+        skipped)."""
         for cell, plan in plans.items():
             if not self.is_done(cell):
                 continue
             record = json.loads(self.cell_path(cell).read_text())
-            found = {k: record[k] for k in ("steps", "settings", "simulator") if k in record}
+            kept = ("steps", "settings", "simulator", "prior_sha256")
+            found = {k: record[k] for k in kept if k in record}
             if "episodes" in record:
                 found["episodes"] = len(record["episodes"])
             if record["cell"].get("omega") is not None and plan.omega is not None:
@@ -90,15 +92,18 @@ class RunStore:
             wanted = {
                 "steps": plan.steps, "episodes": plan.episodes, "omega'": plan.omega,
                 "settings": json.loads(json.dumps(plan.settings)),  # as a record holds them
-                "simulator": plan.simulator,
+                "simulator": plan.simulator, "prior_sha256": plan.prior_sha256,
             }  # fmt: skip
+            if plan.prior_sha256 is None:
+                found.pop("prior_sha256", None)
             if changed := [k for k in found if found[k] != wanted[k]]:
                 raise ValueError(
                     f"{self.cell_path(cell)} was computed with "
                     + ", ".join(f"{k} {found[k]!r}" for k in changed)
                     + "; the task's config now gives "
                     + ", ".join(f"{k} {wanted[k]!r}" for k in changed)
-                    + " (re-tuned, or its YAML edited since): choose a new --out directory"
+                    + " (re-tuned, its YAML edited or its prior retrained since): choose a new "
+                    "--out directory"
                 )
 
     def check_resumable(self, config: dict[str, Any]) -> bool:
