@@ -9,8 +9,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rqlbench.runner import RunSpec, RunStore
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -132,7 +136,6 @@ def tune_command(args: argparse.Namespace) -> None:
         available_priors,
         describe_plan,
         preset_config,
-        run_benchmark,
     )
     from rqlbench.runner.tuning import (
         check_retune,
@@ -158,9 +161,7 @@ def tune_command(args: argparse.Namespace) -> None:
     if args.dry_run:
         print(describe_plan(spec, out, args.workers))
         return
-    store = run_benchmark(
-        spec, out, args.executor, args.workers, args.address, stop_by=args.stop_by
-    )
+    store = _run(spec, out, args)
     selection = select(store, rule)
     path = write_tuned_config(args.task, selection, context, tuned_file)
     for method, kinds in selection["chosen"].items():
@@ -190,7 +191,7 @@ def _tuning_context(args: argparse.Namespace, candidates: tuple, budget: dict, r
 def _run_and_report(
     args: argparse.Namespace, tasks: list[str], methods: list[str] | None, default_out: str
 ) -> None:
-    from rqlbench.runner import RunSpec, describe_plan, run_benchmark
+    from rqlbench.runner import RunSpec, describe_plan
 
     spec = RunSpec(
         tasks=tuple(tasks), preset=args.preset, methods=_tuple(methods),
@@ -201,9 +202,7 @@ def _run_and_report(
     if args.dry_run:
         print(describe_plan(spec, out, args.workers))
         return
-    store = run_benchmark(
-        spec, out, args.executor, args.workers, args.address, stop_by=args.stop_by
-    )
+    store = _run(spec, out, args)
     from rqlbench.report import write_report  # after the run: a bad argument fails at once
 
     paths = write_report(store.path)
@@ -229,6 +228,16 @@ def results_command(args: argparse.Namespace) -> None:
     paths = write_results(Path(args.runs), Path(args.out), figures, readme)
     block = f" and {readme}'s results block" if readme else ""
     print(f"wrote {paths[0]}, {len(paths) - 1} figures{block}")
+
+
+def _run(spec: RunSpec, out: Path, args: argparse.Namespace) -> RunStore:
+    """Runs the grid, saying first until when it starts cells (--stop-by)."""
+    from rqlbench.runner import run_benchmark
+
+    if args.stop_by is not None:
+        when = dt.datetime.fromtimestamp(args.stop_by).astimezone()
+        print(f"rqlbench: starting no cell that would end after {when:%Y-%m-%d %H:%M %Z}")
+    return run_benchmark(spec, out, args.executor, args.workers, args.address, stop_by=args.stop_by)
 
 
 def _tuple(values: list | None) -> tuple | None:
@@ -373,10 +382,12 @@ def _nonnegative(text: str) -> float:
 
 
 def _deadline(text: str) -> float:
-    """HH:MM (today, or tomorrow once passed) or an ISO date-time, as seconds since the epoch."""
-    now = dt.datetime.now()
+    """[H]H:MM (its next occurrence: today, or tomorrow once passed) or an ISO date-time, local
+    unless it gives a UTC offset, as seconds since the epoch."""
+    now = dt.datetime.now().astimezone()
     try:
-        when = dt.datetime.combine(now.date(), dt.time.fromisoformat(text))
+        at = dt.time.fromisoformat(text.zfill(5) if len(text) == 4 else text)
+        when = dt.datetime.combine(now.date(), at, tzinfo=at.tzinfo or now.tzinfo)
         if when <= now:
             when += dt.timedelta(days=1)
     except ValueError:
@@ -386,7 +397,7 @@ def _deadline(text: str) -> float:
             raise argparse.ArgumentTypeError(
                 f"not a time: {text!r}; give HH:MM or a date-time like 2026-12-02T09:20"
             ) from None
-        if when.timestamp() <= now.timestamp():
+        if when.astimezone() <= now:  # a naive date-time is local
             raise argparse.ArgumentTypeError(f"{text} has passed: give a time to come") from None
     return when.timestamp()
 

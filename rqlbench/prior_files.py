@@ -7,7 +7,6 @@ grid exists before anything imports torch, so a bad name or path fails before th
 from __future__ import annotations
 
 import hashlib
-from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -45,10 +44,4 @@ def prior_path(task: str, kind: str, prior_dir: str | Path | None = None) -> Pat
 def prior_digest(path: Path) -> str:
     """The SHA-256 of a prior file: a cell records which prior it customized, and a resumed run
     refuses cells of a prior retrained in place since."""
-    stat = path.stat()
-    return _digest(path.resolve(), stat.st_size, stat.st_mtime_ns)
-
-
-@cache
-def _digest(path: Path, size: int, mtime_ns: int) -> str:  # size, mtime: a rewrite misses
     return hashlib.sha256(path.read_bytes()).hexdigest()

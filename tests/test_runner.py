@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rqlbench import runner
 from rqlbench.cli import main
 from rqlbench.files import FILE_MODE, write_text
 from rqlbench.methods import prior_temperature
@@ -238,12 +239,12 @@ def test_a_resumed_run_refuses_cells_computed_with_another_weight_or_budget(tmp_
         run_benchmark(spec, tmp_path / "run", progress=False)
 
 
-def test_a_resumed_run_refuses_cells_of_a_prior_retrained_in_place(tmp_path):
+def test_a_run_refuses_cells_of_a_prior_retrained_in_place(tmp_path, monkeypatch):
     priors = tmp_path / "priors" / "cartpole" / "rl"
     priors.mkdir(parents=True)
     shutil.copy(prior_path("cartpole", "rl"), priors / "prior.zip")
     spec = RunSpec(
-        tasks=("cartpole",), preset="smoke", methods=("prior",), priors=("rl",),
+        tasks=("cartpole",), preset="smoke", methods=("prior",), priors=("rl",), seeds=1,
         prior_dir=str(tmp_path / "priors"),
     )  # fmt: skip
     store = run_benchmark(spec, tmp_path / "run", progress=False)
@@ -254,6 +255,21 @@ def test_a_resumed_run_refuses_cells_of_a_prior_retrained_in_place(tmp_path):
     shutil.copy(prior_path("cartpole", "il"), priors / "prior.zip")  # "retrained" in place
     with pytest.raises(ValueError, match=f"computed with prior_sha256 '{digest}'; .*new --out"):
         run_benchmark(spec, tmp_path / "run", progress=False)
+    # ... or while the run runs: the cell that customized the new file is not saved
+    shutil.copy(prior_path("cartpole", "rl"), priors / "prior.zip")
+    executed = runner.execute
+
+    def retrained_once_the_run_started(*args, **kwargs):
+        shutil.copy(prior_path("cartpole", "il"), priors / "prior.zip")
+        yield from executed(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "execute", retrained_once_the_run_started)
+    more = RunSpec(**{**vars(spec), "seeds": 2})
+    with pytest.raises(
+        ValueError, match="prior changed during the run: cartpole__prior__rl__seed1"
+    ):
+        run_benchmark(more, tmp_path / "run", progress=False)
+    assert list(store.cells_dir.glob("*.json")) == [path]
 
 
 def test_dry_run_counts_the_cells_left_and_times_them_from_the_finished_ones(tmp_path, capsys):
@@ -280,23 +296,24 @@ def test_dry_run_counts_the_cells_left_and_times_them_from_the_finished_ones(tmp
 
 def test_a_deadline_admits_a_cell_only_if_its_kind_says_it_will_finish_in_time():
     rql, prior = Cell("cartpole", "rql", "rl", 0, 0.1), Cell("cartpole", "prior", "rl", 0)
-    greedy, highway = Cell("cartpole", "greedy", "rl", 0, 0.1), Cell("highway", "rql", "rl", 0)
+    greedy, mcts = Cell("cartpole", "greedy", "rl", 0, 0.1), Cell("cartpole", "rql-mcts", "rl", 0)
+    highway = Cell("highway", "rql", "rl", 0)
     now = [1000.0]
-    deadline = Deadline(1300.0, {("cartpole", "rql", None): [100.0, 300.0]}, lambda: now[0])
-    assert deadline.expected_seconds(rql) == 200.0  # the median of its kind
-    assert deadline.expected_seconds(greedy) == 200.0  # untimed: the task's slowest timed kind
-    assert deadline.expected_seconds(highway) == 0.0  # nothing known: it starts
+    deadline = Deadline(1300.0, {("cartpole", "rql", None): [100.0, 200.0]}, lambda: now[0])
+    assert deadline.expected_seconds(rql) == 200.0  # the slowest of its kind
+    assert deadline.expected_seconds(greedy) == 200.0  # untimed: the slowest alike kind (trains)
+    assert deadline.expected_seconds(mcts) == 0.0  # nothing alike timed (untrained): it starts
+    assert deadline.expected_seconds(highway) == 0.0
     deadline.record(prior, {"train_seconds": 0.0, "eval_seconds": 2.0})
-    assert deadline.expected_seconds(prior) == 2.0
+    assert deadline.expected_seconds(prior) == deadline.expected_seconds(mcts) == 2.0
     assert list(deadline.admitted([rql, prior, highway])) == [rql, prior, highway]
-    now[0] = 1200.0
+    now[0] = 1050.0  # 200 s and a minute's setup no longer fit
     assert list(deadline.admitted([rql, prior, highway])) == [prior, highway]
-    now[0] = 1300.0  # at the deadline nothing starts, however short
+    now[0] = 1240.0  # nor does a minute's setup alone
     assert list(deadline.admitted([prior])) == []
     assert deadline.held_back == [rql, prior]
-    assert "2 cell(s) would not have finished in time (e.g. cartpole__rql__rl" in (
-        deadline.stop_message()
-    )
+    message = "2 cell(s) would not have finished in time (e.g. cartpole__rql__rl__seed0"
+    assert message in deadline.stop_message()
 
 
 def test_workers_take_the_next_cell_only_when_one_is_free():

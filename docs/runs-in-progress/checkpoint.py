@@ -7,11 +7,14 @@ import shutil
 import sys
 from pathlib import Path
 
+if len(sys.argv) < 3:
+    sys.exit(f"usage: python {sys.argv[0]} RUNS RUN_NAME...")
 here = Path(__file__).resolve().parent
 runs, names = Path(sys.argv[1]), sys.argv[2:]
 for name in names:
     source, target = runs / name, here / name
-    if not source.is_dir():
+    if not (source / "cells").is_dir():
+        print(f"checkpoint: no run {source} (yet): skipped", file=sys.stderr)
         continue
     (target / "cells").mkdir(parents=True, exist_ok=True)
     for kept in ("config.yaml", "environment.json"):

@@ -9,7 +9,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 runs="${RUNS:-runs}"
 workers="${WORKERS:-2}"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1  # one thread per worker: the cells are the parallelism
-# fixed once as a date-time: a later command must not read a passed HH:MM as tomorrow's
+# fixed once as today's date-time (a passed STOP_BY is refused, not read as tomorrow's): a later
+# command must not read a passed HH:MM as tomorrow's
 stop=(${STOP_BY:+--stop-by "$(date -d "$STOP_BY" +%Y-%m-%dT%H:%M)"})
 for task in "$@"; do
   for run in "tune-quick-$task" "quick-$task"; do

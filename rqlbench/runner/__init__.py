@@ -21,7 +21,6 @@ from rqlbench.runner.grid import (
     PRESETS,
     PRIOR_KINDS,
     Cell,
-    CellPlan,
     build_grid,
     plan_cell,
     preset_config,
@@ -110,7 +109,8 @@ def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
     time left, estimated from the median time of the same kind of finished cell there."""
     store, lines, left = RunStore(out), [], 0.0
     cells = plan_grid(spec)
-    _check_existing_run(store, spec, cells)  # what the run would refuse, it refuses here
+    digests = _prior_digests(cells, spec.prior_dir)
+    _check_existing_run(store, spec, cells, digests)  # what the run would refuse, it refuses here
     remaining: dict[tuple, int] = defaultdict(int)
     planned: dict[tuple, int] = defaultdict(int)
     for cell in cells:
@@ -133,18 +133,34 @@ def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
     return "\n".join([header, f"  {'task':<12} {'method':<22} to run", *lines, total])
 
 
-def _check_existing_run(store: RunStore, spec: RunSpec, cells: list[Cell]) -> None:
+def _check_existing_run(
+    store: RunStore, spec: RunSpec, cells: list[Cell], digests: dict[tuple[str, str], str]
+) -> None:
     """Refuses a directory this run may not resume or extend, before anything is written."""
     if (store.path / "config.yaml").exists():
         store.check_resumable(spec.as_config())
         store.refuse_unplanned_cells(cells)
-        store.refuse_changed_plans({cell: _planned(cell, spec) for cell in cells})
+        store.refuse_changed_plans({
+            cell: replace(plan_cell(cell, spec.preset), prior_sha256=digests[cell.task, cell.prior])
+            for cell in cells
+        })  # fmt: skip
 
 
-def _planned(cell: Cell, spec: RunSpec) -> CellPlan:
-    """The cell's plan with its prior file's digest, as a finished cell records them."""
-    digest = prior_digest(prior_path(cell.task, cell.prior, spec.prior_dir))
-    return replace(plan_cell(cell, spec.preset), prior_sha256=digest)
+def _prior_digests(cells: list[Cell], prior_dir: str | None) -> dict[tuple[str, str], str]:
+    """The SHA-256 of each prior file the cells customize, per (task, prior kind)."""
+    priors = {(cell.task, cell.prior) for cell in cells}
+    return {(task, kind): prior_digest(prior_path(task, kind, prior_dir)) for task, kind in priors}
+
+
+def _check_same_prior(cell: Cell, result: dict, digests: dict[tuple[str, str], str]) -> None:
+    """A prior retrained in place while the run runs must not mix into it."""
+    if result["prior_sha256"] != (started := digests[cell.task, cell.prior]):
+        raise ValueError(
+            f"the {cell.task} {cell.prior} prior changed during the run: {cell.id} customized "
+            f"a file with SHA-256 {result['prior_sha256']}, the run started with {started} "
+            "(the cell is not saved): keep the priors fixed while a run runs, and choose a new "
+            "--out directory"
+        )
 
 
 def run_benchmark(
@@ -158,25 +174,27 @@ def run_benchmark(
 ) -> RunStore:
     """Runs (or resumes) the benchmark `spec` into the run directory `out`.
 
-    With `stop_by` (seconds since the epoch), no cell starts unless the finished cells of its
-    kind say it will be done by then; if any is held back, raises DeadlineReached once the
-    cells in flight are saved."""
+    With `stop_by` (seconds since the epoch), no cell starts unless the finished cells say it
+    will be done by then (runner.timing.Deadline); if any is held back, raises DeadlineReached
+    once the cells in flight are saved."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
     cells = plan_grid(spec)
-    _check_existing_run(RunStore(out), spec, cells)
+    digests = _prior_digests(cells, spec.prior_dir)
+    _check_existing_run(RunStore(out), spec, cells, digests)
     store = RunStore.open(out, spec.as_config())
     todo = [cell for cell in cells if not store.is_done(cell)]
-    deadline = stop_by and Deadline(stop_by, finished_seconds(store))
-    started = deadline.admitted(todo) if deadline else todo  # judged as workers free up
+    deadline = Deadline(stop_by, finished_seconds(store)) if stop_by is not None else None
+    to_start = deadline.admitted(todo) if deadline else todo  # judged as workers free up
     with tqdm(
         total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress
     ) as bar:
         for cell, result in execute(
-            started, spec.preset, spec.prior_dir, executor, workers, address
+            to_start, spec.preset, spec.prior_dir, executor, workers, address
         ):
+            _check_same_prior(cell, result, digests)
             store.save(cell, result)
             if deadline:
                 deadline.record(cell, result)

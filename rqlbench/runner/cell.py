@@ -32,6 +32,7 @@ def run_cell(
     task = get_task(cell.task)
     plan = plan_cell(cell, preset)
     prior_file = prior_path(cell.task, cell.prior, prior_dir)
+    prior_sha256 = prior_digest(prior_file)  # of the file as it is loaded, not after training
     prior_model = load_model(prior_file)
     curve = EpisodeCurve()
     callback = CallbackList([curve, StepProgress(plan.steps)]) if progress else curve
@@ -55,7 +56,7 @@ def run_cell(
         "steps": plan.steps,
         "settings": plan.settings,
         "simulator": plan.simulator,
-        "prior_sha256": prior_digest(prior_file),
+        "prior_sha256": prior_sha256,
         "episodes": [record.as_dict() for record in episodes],
         "curve": curve.points,
         "train_seconds": trained - start,

@@ -99,7 +99,9 @@ def _ray(cells: Iterable[Cell], preset: str, prior_dir: str | None, address: str
         def start(cell: Cell) -> Future:
             return remote.remote(cell, preset, prior_dir).future()
 
-        yield from _as_workers_free(cells, max(1, int(ray.cluster_resources()["CPU"])), start)
+        yield from _as_workers_free(
+            cells, max(1, int(ray.cluster_resources().get("CPU", 1))), start
+        )
     finally:
         if started_here:
             ray.shutdown()

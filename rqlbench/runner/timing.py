@@ -9,12 +9,12 @@ its kind that finished so far say it will be done in time, and the run stops cle
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
+from rqlbench.methods.registry import get_method
 from rqlbench.runner.grid import Cell
 from rqlbench.runner.store import RunStore
 
@@ -50,10 +50,12 @@ class DeadlineReached(RuntimeError):
 class Deadline:
     """Admits a cell only if it is expected to finish by `when` (seconds since the epoch).
 
-    A cell is expected to take the median time of the finished cells of its kind; a kind not
-    timed yet, as long as the slowest timed kind of its task (a guess on the safe side); a task
-    with nothing timed starts, since nothing better is known.
+    Expected, on the safe side: the slowest finished cell of its kind; for a kind not timed yet,
+    the slowest timed kind of its task that is alike (training, or not); plus SETUP_SECONDS for
+    what a cell's timings leave out. With nothing alike timed, a cell starts: nothing is known.
     """
+
+    SETUP_SECONDS = 60.0  # starting a worker (importing torch), loading the prior, saving
 
     def __init__(
         self, when: float, seconds: dict[tuple, list[float]], clock: Callable[[], float] = time.time
@@ -63,16 +65,18 @@ class Deadline:
         self.held_back: list[Cell] = []
 
     def expected_seconds(self, cell: Cell) -> float:
-        key = timing_key(cell.as_dict())
-        if self.seconds[key]:
-            return statistics.median(self.seconds[key])
-        same_task = [
-            statistics.median(t) for k, t in self.seconds.items() if k[0] == cell.task and t
+        if own := self.seconds[timing_key(cell.as_dict())]:
+            return max(own)
+        trains = get_method(cell.method).trains
+        alike = [
+            max(times)
+            for (task, method, _), times in self.seconds.items()
+            if times and task == cell.task and get_method(method).trains == trains
         ]
-        return max(same_task, default=0.0)
+        return max(alike, default=0.0)
 
     def admits(self, cell: Cell) -> bool:
-        return self.clock() + self.expected_seconds(cell) <= self.when
+        return self.clock() + self.expected_seconds(cell) + self.SETUP_SECONDS <= self.when
 
     def record(self, cell: Cell, result: dict) -> None:
         self.seconds[timing_key(cell.as_dict())].append(cell_seconds(result))
