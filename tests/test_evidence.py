@@ -356,15 +356,14 @@ def test_cli_refuses_a_missing_runs_directory(tmp_path, capsys):
 
 def test_committed_results_md_regenerates_byte_for_byte(tmp_path):
     runs, committed = REPO / "docs" / "results", REPO / "docs" / "RESULTS.md"
-    regenerated = write_results(runs, tmp_path / "RESULTS.md")[0]
+    readme = tmp_path / "README.md"
+    shutil.copy(REPO / "README.md", readme)
+    regenerated = write_results(runs, tmp_path / "docs" / "RESULTS.md", readme=readme)[0]
     assert regenerated.read_bytes() == committed.read_bytes(), (
         "docs/RESULTS.md does not match docs/results/: regenerate it with `rqlbench results`"
     )
     if not find_runs(runs):
         assert "**No results yet:**" in committed.read_text(encoding="utf-8")
-    readme = tmp_path / "README.md"
-    shutil.copy(REPO / "README.md", readme)
-    write_results(runs, tmp_path / "docs" / "RESULTS.md", readme=readme)
     generated = readme.read_text(encoding="utf-8").split(README_MARKERS[0])[1]
     committed_block = (REPO / "README.md").read_text(encoding="utf-8").split(README_MARKERS[0])[1]
     assert generated == committed_block, "README's results block is stale: run `rqlbench results`"
