@@ -3,21 +3,22 @@
 # here, in RUNS (default runs/), starting no cell that would end after STOP_BY (HH:MM).
 # Run it with the rqlbench of a fixed checkout on PATH (a git worktree with its own editable
 # venv: edits to the working checkout never reach a running cell). Exit 75: stopped at STOP_BY.
+# DRY_RUN=1 prints the cells left and the time left instead.
 #   STOP_BY=17:30 RUNS=/work/runs docs/runs-in-progress/resume.sh cartpole parking
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 runs="${RUNS:-runs}"
 workers="${WORKERS:-2}"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1  # one thread per worker: the cells are the parallelism
-# fixed once as today's date-time (a passed STOP_BY is refused, not read as tomorrow's): a later
-# command must not read a passed HH:MM as tomorrow's
-stop=(${STOP_BY:+--stop-by "$(date -d "$STOP_BY" +%Y-%m-%dT%H:%M)"})
+# STOP_BY fixed once as today's date-time: a later command must not read a passed HH:MM as
+# tomorrow's (so a STOP_BY already passed is refused)
+options=(${STOP_BY:+--stop-by "$(date -d "$STOP_BY" +%Y-%m-%dT%H:%M)"} ${DRY_RUN:+--dry-run})
 for task in "$@"; do
   for run in "tune-quick-$task" "quick-$task"; do
     if [[ -d "$here/$run" && ! -d "$runs/$run" ]]; then
       mkdir -p "$runs" && cp -r "$here/$run" "$runs/$run"
     fi
   done
-  rqlbench tune "$task" --seeds 1 --out "$runs/tune-quick-$task" --workers "$workers" "${stop[@]}"
-  rqlbench run "$task" --seeds 5 --out "$runs/quick-$task" --workers "$workers" "${stop[@]}"
+  rqlbench tune "$task" --seeds 1 --out "$runs/tune-quick-$task" --workers "$workers" "${options[@]}"
+  rqlbench run "$task" --seeds 5 --out "$runs/quick-$task" --workers "$workers" "${options[@]}"
 done
