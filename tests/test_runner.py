@@ -302,10 +302,11 @@ def test_a_deadline_admits_a_cell_only_if_its_kind_says_it_will_finish_in_time()
     deadline = Deadline(1300.0, {("cartpole", "rql", None): [100.0, 200.0]}, lambda: now[0])
     assert deadline.expected_seconds(rql) == 200.0  # the slowest of its kind
     assert deadline.expected_seconds(greedy) == 200.0  # untimed: the slowest alike kind (trains)
-    assert deadline.expected_seconds(mcts) == 0.0  # nothing alike timed (untrained): it starts
+    assert deadline.expected_seconds(mcts) == 0.0  # nothing alike (a planner) timed: it starts
     assert deadline.expected_seconds(highway) == 0.0
     deadline.record(prior, {"train_seconds": 0.0, "eval_seconds": 2.0})
-    assert deadline.expected_seconds(prior) == deadline.expected_seconds(mcts) == 2.0
+    assert deadline.expected_seconds(prior) == 2.0
+    assert deadline.expected_seconds(mcts) == 0.0  # a prior's evaluation says nothing of planning
     assert list(deadline.admitted([rql, prior, highway])) == [rql, prior, highway]
     now[0] = 1050.0  # 200 s and a minute's setup no longer fit
     assert list(deadline.admitted([rql, prior, highway])) == [prior, highway]

@@ -43,6 +43,11 @@ def duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
+def _sort(method: str) -> tuple[bool, bool]:
+    """Methods that take alike times: training ones, planners, the rest (the prior)."""
+    return get_method(method).trains, get_method(method).plans
+
+
 class DeadlineReached(RuntimeError):
     """The run stopped starting cells before its deadline; the finished ones are saved."""
 
@@ -51,8 +56,9 @@ class Deadline:
     """Admits a cell only if it is expected to finish by `when` (seconds since the epoch).
 
     Expected, on the safe side: the slowest finished cell of its kind; for a kind not timed yet,
-    the slowest timed kind of its task that is alike (training, or not); plus SETUP_SECONDS for
-    what a cell's timings leave out. With nothing alike timed, a cell starts: nothing is known.
+    the slowest timed kind of its task that is alike (training, planning or neither); plus
+    SETUP_SECONDS for what a cell's timings leave out. With nothing alike timed, a cell starts:
+    nothing is known.
     """
 
     SETUP_SECONDS = 60.0  # starting a worker (importing torch), loading the prior, saving
@@ -67,11 +73,10 @@ class Deadline:
     def expected_seconds(self, cell: Cell) -> float:
         if own := self.seconds[timing_key(cell.as_dict())]:
             return max(own)
-        trains = get_method(cell.method).trains
         alike = [
             max(times)
             for (task, method, _), times in self.seconds.items()
-            if times and task == cell.task and get_method(method).trains == trains
+            if times and task == cell.task and _sort(method) == _sort(cell.method)
         ]
         return max(alike, default=0.0)
 
