@@ -43,9 +43,10 @@ def duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
-def _sort(method: str) -> tuple[bool, bool]:
+def _sort(name: str) -> tuple[bool, bool]:
     """Methods that take alike times: training ones, planners, the rest (the prior)."""
-    return get_method(method).trains, get_method(method).plans
+    method = get_method(name)
+    return method.trains, method.plans
 
 
 class DeadlineReached(RuntimeError):
