@@ -74,10 +74,11 @@ class Deadline:
     def expected_seconds(self, cell: Cell) -> float:
         if own := self.seconds[timing_key(cell.as_dict())]:
             return max(own)
+        sort = _sort(cell.method)
         alike = [
             max(times)
             for (task, method, _), times in self.seconds.items()
-            if times and task == cell.task and _sort(method) == _sort(cell.method)
+            if times and task == cell.task and _sort(method) == sort
         ]
         return max(alike, default=0.0)
 
