@@ -3,6 +3,7 @@
 import _thread
 import gc
 import math
+import signal
 import threading
 import time
 import weakref
@@ -254,6 +255,17 @@ def test_searches_release_states_and_do_not_grow_memory():
     assert _rss_kib() - before < 4 * 1024, "repeated searches grew the process by > 4 MiB"
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own SIGINT handler for the test. A process started in the background by a shell
+    without job control inherits SIGINT ignored, and then `interrupt_main` does nothing: the test
+    would search for 15 minutes and fail though the search checks for Ctrl-C as it should."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 @pytest.mark.parametrize("batch", [False, True])
 def test_ctrl_c_stops_a_long_native_search(batch):
     model = TabularMDP.random(100, 5, seed=0).native()
