@@ -79,7 +79,7 @@ def test_invariant_3_rsql_converges_to_residual_soft_value_iteration(seed):
         policy_kwargs=dict(net_arch=[]),  # linear on one-hot states: a Q table
         learning_starts=500, batch_size=256, train_freq=1, target_update_interval=50, seed=seed,
     )  # fmt: skip
-    model.learn(8000)
+    model.learn(3000)  # TV 0.006-0.011 on seeds 0-3 (0.005-0.009 at 8000 steps)
     with torch.no_grad():
         q = model.q_net(torch.arange(6.0).reshape(-1, 1)).double()
     learned = residual.customized_policy(q, log_prior, omega, alpha)
@@ -102,8 +102,8 @@ def test_invariant_3_rsac_converges_to_the_closed_form_optimum():
         prior, env, omega=omega, ent_coef=alpha, gamma=0.0, learning_rate=0.003,
         learning_starts=256, batch_size=256, policy_kwargs=dict(net_arch=[32, 32]), seed=0,
     )  # fmt: skip
-    model.learn(2000)
-    actions = [model.predict(np.zeros(1, np.float32))[0][0] for _ in range(4000)]
+    model.learn(1000)  # |Δ| 0.002-0.009 on seeds 0-2 (0.002-0.015 at 2000 steps)
+    actions = model.predict(np.zeros((4000, 1), np.float32))[0][:, 0]  # 4000 samples at once
     assert abs(np.mean(actions) - optimum_mean) < 0.05
     assert abs(optimum_mean - 0.4) > 0.1, "the optimum must differ from the prior's mean"
 

@@ -64,7 +64,6 @@ def uninterrupted(tmp_path_factory) -> Path:
     return run
 
 
-@pytest.mark.installed
 def test_run_writes_config_environment_cells_and_report(uninterrupted):
     run = uninterrupted
     config = yaml.safe_load((run / "config.yaml").read_text())
@@ -156,7 +155,7 @@ def _sections(listing: str) -> dict[str, dict[str, str]]:
     return sections
 
 
-@pytest.mark.installed  # the shipped priors are package data
+# The shipped priors are package data: listed from a regular install too.
 def test_list_shows_tasks_methods_and_presets():
     from rqlbench.methods import METHODS
     from rqlbench.runner import PRESETS, available_priors
@@ -213,7 +212,6 @@ def test_mcts_sweep_runs_the_tasks_budget_curve_natively(tmp_path):
     assert (run / "report" / "mcts_highway.png").stat().st_size > 0
 
 
-@pytest.mark.installed
 def test_the_source_tree_alone_refuses_to_import_naming_the_fix():
     # Without site-packages (-S), `python -c` in the checkout finds only its rqlbench/, which has
     # neither the compiled core nor rqlbench.baselines.

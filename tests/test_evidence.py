@@ -3,12 +3,14 @@ document regenerating byte for byte, and the committed docs/RESULTS.md matching 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
@@ -276,7 +278,7 @@ def test_tuning_sweeps_are_shown_with_the_weight_the_main_run_used(runs, tmp_pat
             stem = path.stem.replace("seed0", f"seed{TUNING_TRAINING_SEED}")
             path.with_name(f"{stem}__omega{omega}__validation.json").write_text(json.dumps(record))
             path.unlink()
-    text = _document(runs, tmp_path / "out")
+    text = _document(runs, tmp_path / "out", figures=True)
     section = text.split("## Tuning sweeps (validation episodes)")[1]
     # one seed: the row holds that cell's means (seed 0 shifts each value by -2 * NOISE)
     assert "| IL | rql | 0.002 | 100 | 18.00 | -9.02 | 89.90 | -0.899 |" in section
@@ -286,13 +288,17 @@ def test_tuning_sweeps_are_shown_with_the_weight_the_main_run_used(runs, tmp_pat
     assert _verdicts(runs) == EXPECTED  # validation cells stay out of the claims
 
 
-def _document(runs: Path, out_dir: Path) -> str:
-    paths = write_results(runs, out_dir / "RESULTS.md")
+def _document(runs: Path, out_dir: Path, figures: bool = False) -> str:
+    """The document's text; its figures are drawn only when asked (most of the time it takes,
+    and the text never depends on them: it links the figures directory)."""
+    no_figures = patch("rqlbench.report.evidence.write_figures", lambda *_: [])
+    with contextlib.nullcontext() if figures else no_figures:
+        paths = write_results(runs, out_dir / "RESULTS.md")
     return paths[0].read_text(encoding="utf-8")
 
 
 def test_document_numbers_come_from_the_cells(runs, tmp_path):
-    text = _document(runs, tmp_path / "out")
+    text = _document(runs, tmp_path / "out", figures=True)
     # parking, IL prior, rql: success 29, 30, 31 % over the middle seeds -> IQM 30 %
     assert "| IL | rql | ω' 0.01; 1000 steps | 5 | 100 | 30.0 [" in text
     assert (

@@ -15,7 +15,7 @@ from rqlbench.tasks.highway_native_env import NativeHighwayEnv
 from rqlbench.zoo import load_shipped_prior
 
 TASK = get_task("highway")
-RESET_SEEDS = 1000
+RESET_SEEDS = 250  # the reset draws take no branch on their values: a mismatch shows on most
 INFO_KEYS = ("basic_reward", "addon_reward", "lane_fraction", "crashed")
 
 

@@ -380,7 +380,6 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert target.stat().st_mode & 0o777 == FILE_MODE  # as open() makes it, not mkstemp's 0600
 
 
-@pytest.mark.installed
 def test_local_pool_matches_in_process_results(tmp_path):
     cells = build_grid(["cartpole"], ["prior", "rql"], ["rl"], seeds=1)
     serial = dict(execute(cells, "smoke", workers=1))
@@ -390,7 +389,6 @@ def test_local_pool_matches_in_process_results(tmp_path):
         assert pooled[cell]["curve"] == serial[cell]["curve"]
 
 
-@pytest.mark.installed
 def test_ray_executor_runs_the_same_cells_from_the_source_checkout(monkeypatch, tmp_path):
     pytest.importorskip("ray")
     # Ray's socket paths must stay under 108 bytes: pytest's tmp_path is too deep.
