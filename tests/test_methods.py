@@ -139,7 +139,7 @@ def test_continuous_learners_start_at_the_prior_temperature():
     alpha = float(prior.log_ent_coef.detach().exp())
     run = MethodRun(task=task, prior_model=prior, steps=1, seed=0, settings={"buffer_size": 10})
     model = RSAC(prior_from_model(prior), task.make_env(reward="addon"), **run.learner_kwargs())
-    assert float(model.log_ent_coef.exp()) == pytest.approx(alpha)  # then tuned as in SAC
+    assert model.log_ent_coef.exp().item() == pytest.approx(alpha)  # then tuned as in SAC
     # The prior recipe's fixed temperature does not carry over (tests/test_fairness.py: α̂ is
     # what the task's YAML states, auto here).
     mountaincar = MethodRun(get_task("mountaincar"), load_shipped_prior("mountaincar"), 1, 0)
