@@ -159,7 +159,7 @@ def tune_command(args: argparse.Namespace) -> None:
     check_retune(args.task, methods, tuned_kinds, context, tuned_file)  # before any cell runs
     out = Path(args.out or f"runs/tune-{args.preset}-{args.task}")
     if args.dry_run:
-        print(describe_plan(spec, out, args.workers))
+        print(describe_plan(spec, out, args.workers, args.timings_from))
         return
     store = _run(spec, out, args)
     selection = select(store, rule)
@@ -200,7 +200,7 @@ def _run_and_report(
     )  # fmt: skip
     out = Path(args.out or default_out)
     if args.dry_run:
-        print(describe_plan(spec, out, args.workers))
+        print(describe_plan(spec, out, args.workers, args.timings_from))
         return
     store = _run(spec, out, args)
     from rqlbench.report import write_report  # after the run: a bad argument fails at once
@@ -237,7 +237,10 @@ def _run(spec: RunSpec, out: Path, args: argparse.Namespace) -> RunStore:
     if args.stop_by is not None:
         when = dt.datetime.fromtimestamp(args.stop_by).astimezone()
         print(f"rqlbench: starting no cell that would end after {when:%Y-%m-%d %H:%M %Z}")
-    return run_benchmark(spec, out, args.executor, args.workers, args.address, stop_by=args.stop_by)
+    return run_benchmark(
+        spec, out, args.executor, args.workers, args.address, stop_by=args.stop_by,
+        timings_from=args.timings_from,
+    )  # fmt: skip
 
 
 def _tuple(values: list | None) -> tuple | None:
@@ -261,6 +264,10 @@ def _add_grid_arguments(p: argparse.ArgumentParser) -> None:
                    help="start no cell that would not finish by WHEN (HH:MM, next occurrence, or "
                         "an ISO date-time), judged from the finished cells of its kind; exits "
                         "with 75, everything finished saved")  # fmt: skip
+    p.add_argument("--timings-from", nargs="+", default=[], metavar="DIR",
+                   help="for kinds of cell not yet timed in --out, the times of those finished "
+                        "in these run directories at the same steps (e.g. the tuning run before "
+                        "a main run), for --stop-by and --dry-run")  # fmt: skip
     p.add_argument("--dry-run", action="store_true",
                    help="print the cells to run in --out and the time left (from its finished "
                         "cells), run nothing")  # fmt: skip

@@ -355,6 +355,33 @@ def test_a_run_with_a_deadline_starts_no_cell_it_cannot_finish(tmp_path, capsys)
     assert all(store.is_done(cell) for cell in rest)  # cells that fit run as before
 
 
+def test_a_fresh_run_is_timed_from_another_runs_cells_at_the_same_steps(tmp_path, capsys):
+    spec = RunSpec(
+        tasks=("cartpole",), preset="smoke", methods=("prior", "rql"), priors=("rl",), seeds=2
+    )
+    rql, prior = (next(c for c in plan_grid(spec) if c.method == m) for m in ("rql", "prior"))
+    tuning = RunStore.open(tmp_path / "tuning", spec.as_config())
+    tuning.save(rql, {**_as_planned(rql, "smoke"), "train_seconds": 3000, "eval_seconds": 600})
+    other_steps = {**_as_planned(prior, "smoke"), "steps": 7}  # not the same budget: not used
+    tuning.save(prior, {**other_steps, "train_seconds": 0, "eval_seconds": 7200})
+    args = ["run", "cartpole", "--preset", "smoke", "--methods", "prior", "rql", "--priors", "rl"]
+    args += ["--seeds", "2", "--workers", "1", "--out", str(tmp_path / "main")]
+    borrow = ["--timings-from", str(tmp_path / "tuning")]
+    assert main([*args, *borrow, "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"rql +2 of 2 +~60 min each \(1 timed\)", printed)
+    assert re.search(r"prior +2 of 2 +not timed yet", printed)
+    # An hour-long rql cell does not fit in 30 minutes; the untimed prior cells start
+    soon = (dt.datetime.now() + dt.timedelta(minutes=30)).strftime("%H:%M")
+    assert main([*args, *borrow, "--stop-by", soon]) == 75
+    done = sorted(p.name for p in RunStore(tmp_path / "main").cells_dir.glob("*.json"))
+    assert done == sorted(f"{c.id}.json" for c in plan_grid(spec) if c.method == "prior")
+    assert main([*args, "--timings-from", str(tmp_path / "nowhere"), "--dry-run"]) == 2
+    assert "--timings-from " + str(tmp_path / "nowhere") + ": not a run directory" in (
+        capsys.readouterr().err
+    )
+
+
 def test_store_refuses_results_of_another_version(tmp_path):
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump({"store_version": 0}))

@@ -20,5 +20,7 @@ for task in "$@"; do
     fi
   done
   rqlbench tune "$task" --seeds 1 --out "$runs/tune-quick-$task" --workers "$workers" "${options[@]}"
-  rqlbench run "$task" --seeds 5 --out "$runs/quick-$task" --workers "$workers" "${options[@]}"
+  # a fresh main run's cells are timed from the tuning's (same steps) until its own finish
+  rqlbench run "$task" --seeds 5 --out "$runs/quick-$task" --workers "$workers" "${options[@]}" \
+    --timings-from "$runs/tune-quick-$task"
 done

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from rqlbench.runner.timing import (
     Deadline,
     DeadlineReached,
     duration,
-    finished_seconds,
+    known_seconds,
     timing_key,
 )
 
@@ -104,9 +105,12 @@ def plan_grid(spec: RunSpec) -> list[Cell]:
     return cells
 
 
-def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
+def describe_plan(
+    spec: RunSpec, out: str | Path, workers: int = 1, timings_from: Iterable[str | Path] = ()
+) -> str:
     """What a run would do in `out`: cells per task and method, how many are finished, and the
-    time left, estimated from the median time of the same kind of finished cell there."""
+    time left, estimated from the median time of the same kind of finished cell there (or in
+    `timings_from`: runner.timing.known_seconds)."""
     store, lines, left = RunStore(out), [], 0.0
     cells = plan_grid(spec)
     digests = _prior_digests(cells, spec.prior_dir)
@@ -116,7 +120,7 @@ def describe_plan(spec: RunSpec, out: str | Path, workers: int = 1) -> str:
     for cell in cells:
         planned[timing_key(cell.as_dict())] += 1
         remaining[timing_key(cell.as_dict())] += not store.is_done(cell)
-    seconds = finished_seconds(store)
+    seconds = known_seconds(store, cells, spec.preset, timings_from)
     for key, count in planned.items():
         timed = seconds.get(key, [])
         each = statistics.median(timed) if timed else 0.0
@@ -171,12 +175,13 @@ def run_benchmark(
     address: str | None = None,
     progress: bool = True,
     stop_by: float | None = None,
+    timings_from: Iterable[str | Path] = (),
 ) -> RunStore:
     """Runs (or resumes) the benchmark `spec` into the run directory `out`.
 
     With `stop_by` (seconds since the epoch), no cell starts unless the finished cells say it
-    will be done by then (runner.timing.Deadline); if any is held back, raises DeadlineReached
-    once the cells in flight are saved."""
+    will be done by then (runner.timing.Deadline, timed as `describe_plan` says); if any is held
+    back, raises DeadlineReached once the cells in flight are saved."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if executor not in EXECUTORS:
@@ -186,7 +191,9 @@ def run_benchmark(
     _check_existing_run(RunStore(out), spec, cells, digests)
     store = RunStore.open(out, spec.as_config())
     todo = [cell for cell in cells if not store.is_done(cell)]
-    deadline = Deadline(stop_by, finished_seconds(store)) if stop_by is not None else None
+    deadline = None
+    if stop_by is not None:
+        deadline = Deadline(stop_by, known_seconds(store, cells, spec.preset, timings_from))
     to_start = deadline.admitted(todo) if deadline else todo  # judged as workers free up
     with tqdm(
         total=len(cells), initial=len(cells) - len(todo), desc="cells", disable=not progress

@@ -13,9 +13,10 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
 
 from rqlbench.methods.registry import get_method
-from rqlbench.runner.grid import Cell
+from rqlbench.runner.grid import Cell, plan_cell
 from rqlbench.runner.store import RunStore
 
 
@@ -28,13 +29,40 @@ def cell_seconds(result: dict) -> float:
     return result["train_seconds"] + result["eval_seconds"]
 
 
-def finished_seconds(store: RunStore) -> dict[tuple, list[float]]:
-    """Training plus evaluation seconds of the finished cells, per timing key."""
+def finished_seconds(
+    store: RunStore, steps: dict[tuple, int] | None = None
+) -> dict[tuple, list[float]]:
+    """Training plus evaluation seconds of the finished cells, per timing key; with `steps`,
+    only of the kinds of cell it names, trained for as many steps."""
     seconds: dict[tuple, list[float]] = defaultdict(list)
     for path in sorted(store.cells_dir.glob("*.json")):
         record = json.loads(path.read_text())
-        seconds[timing_key(record["cell"])].append(cell_seconds(record))
+        key = timing_key(record["cell"])
+        if steps is None or (key in steps and record.get("steps") == steps[key]):
+            seconds[key].append(cell_seconds(record))
     return seconds
+
+
+def known_seconds(
+    store: RunStore, cells: list[Cell], preset: str, timings_from: Iterable[str | Path] = ()
+) -> dict[tuple, list[float]]:
+    """The times of the cells finished in `store`; for a kind of cell not timed there, those in
+    the `timings_from` run directories at the same training steps (e.g. the tuning run before
+    a main run: a fresh run's first cells are then judged too). Their evaluation episodes may
+    differ in number; training is most of a learning cell's time."""
+    seconds = finished_seconds(store)
+    steps = {timing_key(cell.as_dict()): plan_cell(cell, preset).steps for cell in cells}
+    borrowed: dict[tuple, list[float]] = defaultdict(list)
+    for directory in timings_from:
+        other = RunStore(directory)
+        if not other.cells_dir.is_dir():
+            raise FileNotFoundError(
+                f"--timings-from {directory}: not a run directory (no {other.cells_dir}): give "
+                "the --out of an earlier `rqlbench run` or `rqlbench tune`"
+            )
+        for key, times in finished_seconds(other, steps).items():
+            borrowed[key] += times
+    return {**borrowed, **seconds}
 
 
 def duration(seconds: float) -> str:
