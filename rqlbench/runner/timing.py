@@ -50,7 +50,9 @@ def known_seconds(
     the `timings_from` run directories at the same training steps (e.g. the tuning run before
     a main run: a fresh run's first cells are then judged too). Their evaluation episodes may
     differ in number; training is most of a learning cell's time."""
-    seconds = finished_seconds(store)
+    seconds, timings_from = finished_seconds(store), list(timings_from)
+    if not timings_from:
+        return seconds
     steps = {timing_key(cell.as_dict()): plan_cell(cell, preset).steps for cell in cells}
     borrowed: dict[tuple, list[float]] = defaultdict(list)
     for directory in timings_from:
