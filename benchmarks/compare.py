@@ -348,7 +348,9 @@ def record(result: Entry, directory: Path = HISTORY, note: str | None = None) ->
 def run_benchmarks(pytest_args: list[str], note: str | None) -> Path:
     """Runs `pytest benchmarks --benchmark-only --speed-json FILE [pytest_args]`; returns FILE."""
     out = Path(tempfile.mkdtemp(prefix="rqlbench-speed-")) / "speed.json"
-    command = [sys.executable, "-m", "pytest", "benchmarks", "--benchmark-only"]
+    # -P: like the `pytest` command, keep the checkout off sys.path, so the benchmarks import the
+    # installed rqlbench (after a regular install the source tree's has no built core)
+    command = [sys.executable, "-P", "-m", "pytest", "benchmarks", "--benchmark-only"]
     command += ["--speed-json", str(out), *(["--speed-note", note] if note else []), *pytest_args]
     print("$", " ".join(command), flush=True)
     if subprocess.run(command, cwd=REPO).returncode != 0 or not out.exists():

@@ -149,7 +149,7 @@ print(dot_is_fma and libm)
 
 
 @pytest.mark.skipif(EXACT, reason="this process already runs the exact tier")
-def test_bit_exact_under_numpy_baseline_loops(tmp_path) -> None:
+def test_bit_exact_under_numpy_baseline_loops() -> None:
     env = {**os.environ, **BASELINE_NUMPY}
     probe = subprocess.run([sys.executable, "-c", PRECONDITIONS], env=env, capture_output=True,
                            text=True, check=True)  # fmt: skip
@@ -160,11 +160,12 @@ def test_bit_exact_under_numpy_baseline_loops(tmp_path) -> None:
             "tier above still ran)"
         )
     test = f"{__file__}::test_native_steps_match_highway_env_from_prior_driven_states[il]"
-    # started outside the checkout: `python -m pytest` puts its working directory first on
-    # sys.path, and the source tree's rqlbench/ has no built core (CI tests the installed wheel)
+    # -P: like the `pytest` command, keep the checkout off sys.path (CI tests the installed
+    # wheel; the source tree's rqlbench/ has no built core)
     done = subprocess.run(
         [
             sys.executable,
+            "-P",
             "-m",
             "pytest",
             "-q",
@@ -176,7 +177,6 @@ def test_bit_exact_under_numpy_baseline_loops(tmp_path) -> None:
             test,
         ],
         env=env,
-        cwd=tmp_path,
         capture_output=True,
         text=True,
     )
