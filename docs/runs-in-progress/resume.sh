@@ -14,13 +14,19 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1  # one thread per worker: the cells a
 # tomorrow's (so a STOP_BY already passed is refused)
 options=(${STOP_BY:+--stop-by "$(date -d "$STOP_BY" +%Y-%m-%dT%H:%M)"} ${DRY_RUN:+--dry-run})
 for task in "$@"; do
-  for run in "tune-quick-$task" "quick-$task"; do
-    if [[ -d "$here/$run" && ! -d "$runs/$run" ]]; then
-      mkdir -p "$runs" && cp -r "$here/$run" "$runs/$run"
+  # a finished tuning is committed under docs/results/tuning/ with its configs/tuned/TASK.yaml
+  tuning="$here/../results/tuning/$task"
+  if [[ ! -d "$tuning" ]]; then
+    tuning="$runs/tune-quick-$task"
+    if [[ -d "$here/tune-quick-$task" && ! -d "$tuning" ]]; then
+      mkdir -p "$runs" && cp -r "$here/tune-quick-$task" "$tuning"
     fi
-  done
-  rqlbench tune "$task" --seeds 1 --out "$runs/tune-quick-$task" --workers "$workers" "${options[@]}"
+    rqlbench tune "$task" --seeds 1 --out "$tuning" --workers "$workers" "${options[@]}"
+  fi
+  if [[ -d "$here/quick-$task" && ! -d "$runs/quick-$task" ]]; then
+    mkdir -p "$runs" && cp -r "$here/quick-$task" "$runs/quick-$task"
+  fi
   # a fresh main run's cells are timed from the tuning's (same steps) until its own finish
   rqlbench run "$task" --seeds 5 --out "$runs/quick-$task" --workers "$workers" "${options[@]}" \
-    --timings-from "$runs/tune-quick-$task"
+    --timings-from "$tuning"
 done
