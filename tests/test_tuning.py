@@ -1,6 +1,8 @@
 """`rqlbench tune`: weights chosen on validation episodes only, by the stated rule, read back."""
 
 import json
+from collections import defaultdict
+from pathlib import Path
 
 import pytest
 import yaml
@@ -12,12 +14,15 @@ from rqlbench.runner.tuning import (
     TuningRule,
     check_retune,
     select,
+    tuned_config_path,
     tuned_methods,
+    tuning_settings,
     write_tuned_config,
 )
 from rqlbench.tasks import get_task, registry
 
 PAPER_EPISODES = 4000  # the most evaluation episodes any preset runs
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
 
 
 def test_tuning_runs_only_on_validation_episodes_and_writes_its_choice(tmp_path):
@@ -145,3 +150,25 @@ def test_only_methods_with_a_weight_are_tuned():
     assert "rql-mcts" not in tuned_methods("mountaincar", None)  # no planning model there
     with pytest.raises(ValueError, match="prior has no weight to tune"):
         tuned_methods("cartpole", ["prior"])
+
+
+@pytest.mark.parametrize(
+    "tuning", sorted((RESULTS / "tuning").iterdir()), ids=lambda path: path.name
+)
+def test_shipped_weights_are_the_rule_applied_to_the_committed_sweep(tuning):
+    """Each task's configs/tuned/TASK.yaml is what its committed validation cells and the task's
+    rule choose, and its committed main run (once there) trained every cell at that weight."""
+    task = tuning.name
+    chosen = select(RunStore(tuning), tuning_settings(task)[1])["chosen"]
+    shipped = yaml.safe_load(tuned_config_path(task).read_text())["methods"]
+    trained = defaultdict(set)  # (method, prior kind) → the weights of its main-run cells
+    for path in (RESULTS / f"quick-{task}" / "cells").glob("*.json"):
+        cell = json.loads(path.read_text())["cell"]
+        trained[cell["method"], cell["prior"]].add(cell["omega"])
+    assert chosen.keys() == shipped.keys()
+    for method, kinds in chosen.items():
+        for kind, choice in kinds.items():
+            omega = shipped[method]["omega"]
+            assert (omega[kind] if isinstance(omega, dict) else omega) == choice["omega"]
+            assert shipped[method]["met_rule"][kind] == choice["met_rule"]
+            assert trained[method, kind] <= {choice["omega"]}, (method, kind)
