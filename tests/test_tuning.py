@@ -8,13 +8,19 @@ import pytest
 import yaml
 
 from rqlbench.cli import main
-from rqlbench.runner.grid import EVAL_SEED, TUNING_TRAINING_SEED, VALIDATION_SEED, preset_config
+from rqlbench.runner.grid import (
+    EVAL_SEED,
+    TUNING_TRAINING_SEED,
+    VALIDATION_SEED,
+    Cell,
+    plan_cell,
+    preset_config,
+)
 from rqlbench.runner.store import RunStore
 from rqlbench.runner.tuning import (
     TuningRule,
     check_retune,
     select,
-    tuned_config_path,
     tuned_methods,
     tuning_settings,
     write_tuned_config,
@@ -156,11 +162,12 @@ def test_only_methods_with_a_weight_are_tuned():
     "tuning", sorted((RESULTS / "tuning").iterdir()), ids=lambda path: path.name
 )
 def test_shipped_weights_are_the_rule_applied_to_the_committed_sweep(tuning):
-    """Each task's configs/tuned/TASK.yaml is what its committed validation cells and the task's
-    rule choose, and its committed main run (once there) trained every cell at that weight."""
+    """The weight each method and prior kind trains at (configs/tuned/TASK.yaml, read as a run
+    reads it) is what the task's rule chooses from its committed validation cells, and the
+    committed main run (once there) trained every cell at that weight."""
     task = tuning.name
     chosen = select(RunStore(tuning), tuning_settings(task)[1])["chosen"]
-    shipped = yaml.safe_load(tuned_config_path(task).read_text())["methods"]
+    shipped = registry.task_config(task)["tuned"]["methods"]
     trained = defaultdict(set)  # (method, prior kind) → the weights of its main-run cells
     for path in (RESULTS / f"quick-{task}" / "cells").glob("*.json"):
         cell = json.loads(path.read_text())["cell"]
@@ -168,7 +175,6 @@ def test_shipped_weights_are_the_rule_applied_to_the_committed_sweep(tuning):
     assert chosen.keys() == shipped.keys()
     for method, kinds in chosen.items():
         for kind, choice in kinds.items():
-            omega = shipped[method]["omega"]
-            assert (omega[kind] if isinstance(omega, dict) else omega) == choice["omega"]
+            assert plan_cell(Cell(task, method, kind, seed=0), "quick").omega == choice["omega"]
             assert shipped[method]["met_rule"][kind] == choice["met_rule"]
             assert trained[method, kind] <= {choice["omega"]}, (method, kind)
